@@ -1,0 +1,162 @@
+"""Fallback components the dispatcher uses when nobody else does the job.
+
+They are created lazily by the root and never registered in the tree:
+``FallBackGenerator`` idles the loop when no poller does,
+``FallBackExceptionHandler`` reports errors nobody handles, and
+``FallBackSignalHandler`` stops the application on SIGINT/SIGTERM.
+
+Error reports go to the ``circuits.core`` logger; when no handler of that
+logger (or its ancestors) would show them, they are written to the *current*
+``sys.stderr`` so that an error is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal as _signal
+import sys
+import threading
+import traceback
+from types import TracebackType
+from typing import Any
+
+from .components import BaseComponent
+from .handlers import handler, reprhandler
+
+__all__ = [
+    "BaseComponent",
+    "FallBackErrorHandler",
+    "FallBackExceptionHandler",
+    "FallBackGenerator",
+    "FallBackSignalHandler",
+    "handler",
+    "reprhandler",
+]
+
+log = logging.getLogger("circuits.core")
+
+# The longest single wait of an idle loop with nothing scheduled; the loop
+# waits again after it (a bound keeps the wait interruptible on every OS).
+IDLE_SLICE_S = 10000
+
+
+def format_error(
+    etype: Any, evalue: Any, tb_lines: list[str] | None, h: Any = None, fevent: Any = None
+) -> str:
+    """The text of an error report (the Debugger's format)."""
+    s = []
+    name = reprhandler(h) if h is not None else ""
+    s.append(f"ERROR {name} ({fevent!r}) ({etype!r}): {evalue!r}\n")
+    s.append("Traceback (most recent call last):\n")
+    s.extend(tb_lines or [])
+    s.extend(traceback.format_exception_only(etype, evalue))
+    s.append("\n")
+    return "".join(s)
+
+
+def _shown_by_logging(logger: logging.Logger, level: int) -> bool:
+    """Whether a configured (non-null) handler would show a record at ``level``."""
+    if not logger.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        for h in current.handlers:
+            if not isinstance(h, logging.NullHandler) and level >= h.level:
+                return True
+        if not current.propagate:
+            break
+        current = current.parent
+    return False
+
+
+def emit_error(text: str) -> None:
+    """Report ``text`` through logging, or on the current stderr if logging would drop it."""
+    if _shown_by_logging(log, logging.ERROR):
+        log.error("%s", text.rstrip("\n"))
+        return
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def report_error(
+    etype: type[BaseException],
+    evalue: BaseException,
+    tb: TracebackType | list[str] | None,
+    h: Any = None,
+    fevent: Any = None,
+) -> None:
+    """Report a handler error that no ``exception`` handler takes."""
+    lines = traceback.format_tb(tb) if isinstance(tb, TracebackType) else tb
+    emit_error(format_error(etype, evalue, lines, h, fevent))
+
+
+def report_unhandled(exc: BaseException) -> None:
+    """Report an error that escaped the main loop."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    emit_error(f"Unhandled ERROR: {exc}\n{text}")
+
+
+class FallBackGenerator(BaseComponent):
+    """Idles the loop for ``time_left`` when no poller does it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._continue = threading.Event()
+
+    @handler("generate_events", priority=-100)
+    def _on_generate_events(self, event: Any) -> None:
+        # Clear before reading time_left: a fire() from another thread either
+        # lowered time_left already or will set the flag after this line.
+        self._continue.clear()
+        if event.time_left == 0:
+            event.stop()
+            return
+        if event.time_left > 0:
+            # An event fired meanwhile has already set the flag (resume()).
+            self._continue.wait(event.time_left)
+            event.reduce_time_left(0)
+        else:
+            while event.time_left < 0:
+                if self._continue.wait(IDLE_SLICE_S):
+                    break
+        event.stop()
+
+    generate_events = _on_generate_events
+
+    def resume(self) -> None:
+        """Wake the idle wait (called through ``reduce_time_left(0)``)."""
+        self._continue.set()
+
+
+class FallBackExceptionHandler(BaseComponent):
+    """Reports ``exception`` events that have no handler."""
+
+    @handler("exception", channel="*")
+    def _on_exception(
+        self,
+        error_type: Any,
+        value: Any,
+        traceback: Any,
+        handler: Any = None,
+        fevent: Any = None,
+    ) -> None:
+        emit_error(format_error(error_type, value, traceback, handler, fevent))
+
+    exception = _on_exception
+
+
+FallBackErrorHandler = FallBackExceptionHandler
+
+
+class FallBackSignalHandler(BaseComponent):
+    """Stops the application on SIGINT/SIGTERM when nobody handles ``signal``."""
+
+    @handler("signal", channel="*")
+    def _on_signal(self, signo: int, stack: Any) -> None:
+        if signo in (_signal.SIGINT, _signal.SIGTERM):
+            raise SystemExit(0)
+
+    signal = _on_signal

@@ -1,0 +1,1131 @@
+"""The Manager: event queue, dispatcher, coroutine scheduler and main loop.
+
+Theory of operation
+-------------------
+Every component is a Manager; only the *root* of a tree uses its queue. A
+``fire`` anywhere appends ``(event, channels)`` to the root's queue and
+returns the event's :class:`Value`; nothing runs synchronously.
+
+``flush`` dispatches one *batch*: the events queued when the batch started,
+lowest ``priority`` first, FIFO within a priority (priority-0 events, the
+common case, live in a deque; others in a heap merged in at batch start).
+Events fired during the batch wait for the next one, so a handler never
+re-enters the dispatcher.
+
+Dispatch looks the handler list up in the root's cache by ``(name,
+channels)`` (see ``_registry``), calls each handler, stores results in the
+Value and, when every handler (including coroutines) has finished, runs the
+*done step*: ``<name>_done``/``<name>_success``, resuming ``call``/``wait``
+waiters, and completion tracking for ``<name>_complete``.
+
+A tick (``tick``) = expire due sleeps and wait timeouts, advance every
+runnable coroutine task once, flush one batch, then - while running - the
+idle step: a ``generate_events`` event whose ``time_left`` says how long the
+loop may block (0 when work is pending, until the next timer, or forever).
+Pollers and the fallback generator block for that long; ``fire`` from
+another thread or a signal wakes them at once through ``reduce_time_left(0)``.
+
+Threads: the loop thread (and a thread that is flushing by hand) appends to
+the queue without locking; other threads take the root's lock and wake the
+loop. Batches are counted, never swapped, so no event can be lost or handled
+twice.
+
+Coroutines: a handler returning a generator becomes a task. ``yield None``
+gives way for one tick; ``yield self.call(e)``/``self.wait(...)`` parks the
+task until the awaited event is done and resumes it right there, in the same
+tick (3.2.5 needed a full extra tick and a 0.1 s idle); ``yield sleep(s)``
+parks it on the root's timer heap. Timeouts are in seconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import heapq
+import itertools
+import logging
+import os
+import signal as _signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from inspect import isgenerator
+from threading import get_ident
+from types import FrameType, GeneratorType, MethodType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+from . import _clock
+from ._registry import CACHE_KEYS_PER_NAME, Index, build_handlers, next_seq, walk
+from .events import Event, exception, generate_events, signal, started, stopped
+from .handlers import handler
+from .values import Value
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+__all__ = [
+    "TIMEOUT",
+    "CallValue",
+    "Event",
+    "ExceptionWrapper",
+    "Manager",
+    "Sleep",
+    "TimeoutError",
+    "UnregistrableError",
+    "Value",
+    "exception",
+    "generate_events",
+    "handler",
+    "signal",
+    "sleep",
+    "started",
+    "stopped",
+]
+
+log = logging.getLogger("circuits.core")
+
+# How long the loop idles at most while coroutine tasks that yielded ``None``
+# are waiting for their next step (3.2.5's value; tests derive polls from it).
+TIMEOUT = 0.1
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+class TimeoutError(Exception):
+    """A ``call``/``wait`` did not complete in time."""
+
+
+class UnregistrableError(Exception):
+    """A component with its own running loop cannot join a running tree."""
+
+
+class CallValue:
+    """Wraps the Value a ``wait``/``call`` generator yields when iterated by hand."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class ExceptionWrapper:
+    """Carries an exception as a value."""
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+    def extract(self) -> BaseException:
+        return self.exception
+
+
+class Sleep(Iterator["Sleep"]):
+    """A pause in a coroutine handler: ``yield sleep(seconds)``."""
+
+    def __init__(self, seconds: float) -> None:
+        self._task: Any = None
+        try:
+            self.expiry = _clock.now() + float(seconds)
+        except ValueError:
+            raise TypeError("a float is required") from None
+
+    def __iter__(self) -> Sleep:
+        return self
+
+    def __repr__(self) -> str:
+        return f"sleep({self.expiry - _clock.now()!r})"
+
+    def __next__(self) -> Sleep:
+        if self.expired:
+            raise StopIteration
+        return self
+
+    @property
+    def expired(self) -> bool:
+        return _clock.now() >= self.expiry
+
+    @property
+    def task(self) -> Any:
+        return self._task
+
+    @task.setter
+    def task(self, task: Any) -> None:
+        self._task = task
+
+
+def sleep(seconds: float) -> Sleep:
+    """Pause a coroutine handler: ``yield sleep(0.5)``.
+
+    Raises:
+        TypeError: if ``seconds`` is not a number.
+    """
+    return Sleep(seconds)
+
+
+class _Wait:
+    """What ``call()``/``wait()`` return: yielded from a coroutine handler.
+
+    The scheduler reads its fields directly. Iterated by hand (outside a
+    handler), the first ``next()`` starts waiting and yields this object, the
+    next one yields a :class:`CallValue` with the awaited event's Value (or
+    stops if the event was not seen yet).
+    """
+
+    __slots__ = ("_by_hand", "call", "channels", "done", "event", "manager", "target", "timeout")
+
+    def __init__(
+        self,
+        manager: Manager,
+        event: Event | str,
+        channels: tuple[Any, ...],
+        timeout: float,
+        call: bool,
+    ) -> None:
+        self.manager = manager
+        self.event = event
+        self.channels = channels
+        self.timeout = timeout
+        self.call = call
+        self.target: Value | None = None  # the awaited event's Value once known
+        self.done = False  # resumed, timed out or cancelled
+        self._by_hand = 0
+
+    def __iter__(self) -> _Wait:
+        return self
+
+    def __next__(self) -> Any:
+        self._by_hand += 1
+        if self._by_hand == 1:
+            self.manager.root._start_wait(self, None)
+            return self
+        target = self.target
+        if self._by_hand == 2 and target is not None and target._done:
+            return CallValue(target)
+        self.manager.root._cancel_wait(self)
+        raise StopIteration
+
+    def send(self, value: Any) -> Any:
+        return self.__next__()
+
+    def throw(self, *args: Any) -> Any:
+        self.manager.root._cancel_wait(self)
+        raise StopIteration
+
+    def close(self) -> None:
+        self.manager.root._cancel_wait(self)
+
+
+class _Queue(deque[tuple[Event, tuple[Any, ...]]]):
+    """Queued ``(event, channels)``: priority 0 in the deque, others in ``heap``."""
+
+    __slots__ = ("heap",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[float, int, Event, tuple[Any, ...]]] = []
+
+    def __len__(self) -> int:
+        return deque.__len__(self) + len(self.heap)
+
+    def __bool__(self) -> bool:
+        return deque.__len__(self) > 0 or bool(self.heap)
+
+
+_prio_seq = itertools.count()
+
+
+class Manager:
+    """The base of every component: a tree node, an event queue and a loop.
+
+    Args:
+        *args: accepted and ignored.
+        **kwargs: accepted and ignored.
+    """
+
+    # Root-only state: class defaults, replaced on the instance when used.
+    _index: Index | None = None
+    _batch_left = 0
+    _loop_ident: int | None = None
+    _cause: Event | None = None
+    _gen_event: generate_events | None = None
+    _fallbacks: dict[str, Any] | None = None
+    _unregister_pending = False
+    _waiting: dict[_Wait, list[Any]] | None = None  # name waits: their temporary handlers
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._queue = _Queue()
+        self._tasks: set[tuple[Event, Any, Any]] = set()
+        self._cache: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, bool], ...]]] = {}
+        self._globals: set[Any] = set()
+        self._handlers: dict[str, set[Any]] = {}
+        self._handler_seq: dict[Any, int] = {}
+        self._effects: dict[Event, list[Any]] = {}
+        self._timers: list[tuple[float, int, Any]] = []
+        self._lock = threading.RLock()
+        self._running = False
+        self._executing_thread: threading.Thread | None = None
+        self.__thread: threading.Thread | None = None
+        self.__process: BaseProcess | None = None
+        self.root: Manager = self
+        self.parent: Manager = self
+        self.components: set[Manager] = set()
+
+    # -- dunder protocol ---------------------------------------------------
+
+    def __repr__(self) -> str:
+        name = self.__class__.__name__
+        channel = str(getattr(self, "channel", ""))
+        state = "R" if self.running else "S"
+        me = f"{os.getpid()}:{threading.current_thread().name}"
+        return f"<{name}/{channel} {me} (queued={len(self._queue)}) [{state}]>"
+
+    def __contains__(self, y: object) -> bool:
+        return any(x is y or x.__class__ == y for x in self.components)
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __add__(self, y: Any) -> Manager:
+        y.register(self)
+        return self
+
+    def __iadd__(self, y: Any) -> Manager:
+        y.register(self)
+        return self
+
+    def __sub__(self, y: Any) -> Manager:
+        if y.parent is not y:
+            y.unregister()
+        return self
+
+    def __isub__(self, y: Any) -> Manager:
+        if y.parent is not y:
+            y.unregister()
+        return self
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The class name."""
+        return self.__class__.__name__
+
+    @property
+    def running(self) -> bool:
+        """Whether this manager's loop is running."""
+        return self._running
+
+    @property
+    def pid(self) -> int:
+        """This process' pid, or the child's after ``start(process=True)``."""
+        if self.__process is not None and self.__process.pid is not None:
+            return self.__process.pid
+        return os.getpid()
+
+    # -- handler registry --------------------------------------------------
+
+    def getHandlers(self, event: Event, channel: Any, **kwargs: Any) -> set[Any]:
+        """Handlers of this manager and its descendants for ``event`` on ``channel``."""
+        name = event.name
+        exclude_globals = kwargs.get("exclude_globals", False)
+        found: set[Any] = set()
+        for node in walk(self):
+            if not exclude_globals:
+                found.update(node._globals)
+            hs = list(node._handlers.get(name, ())) + list(node._handlers.get("*", ()))
+            for h in hs:
+                hc = h.channel
+                if hc is None:
+                    hc = getattr(node, "channel", None)
+                if channel == "*" or hc == "*" or hc == channel or channel is node:
+                    found.add(h)
+        return found
+
+    def addHandler(self, f: Any) -> Any:
+        """Add a handler (a ``@handler`` function, bound here, or a bound method).
+
+        Returns:
+            The bound handler.
+        """
+        method: Any = MethodType(f, self) if isinstance(f, _FunctionType) else f
+        names = method.names
+        with self.root._lock:
+            self._handler_seq.setdefault(method, next_seq())
+            if not names and method.channel == "*":
+                self._globals.add(method)
+                keys: tuple[str, ...] = ("*",)
+            elif not names:
+                self._handlers.setdefault("*", set()).add(method)
+                keys = ("*",)
+            else:
+                for name in names:
+                    self._handlers.setdefault(name, set()).add(method)
+                keys = names
+            root = self.root
+            if root._index is not None:
+                seq = self._handler_seq[method]
+                for key in keys:
+                    root._index.add(key, self, method, seq)
+            root._invalidate()
+        setattr(self, method.__name__, method)
+        return method
+
+    def removeHandler(self, method: Any, event: str | None = None) -> None:
+        """Remove a handler for all its names, or for ``event`` only.
+
+        Raises:
+            KeyError: if the handler is not registered under that name.
+        """
+        names = method.names if event is None else [event]
+        root = self.root
+        with root._lock:
+            for name in names:
+                hs = self._handlers[name]
+                hs.remove(method)
+                if root._index is not None:
+                    root._index.remove(name, self, method)
+                if not hs:
+                    del self._handlers[name]
+                    try:
+                        delattr(self, method.__name__)
+                    except AttributeError:
+                        pass
+            if not any(method in hs for hs in self._handlers.values()):
+                self._handler_seq.pop(method, None)
+            root._invalidate()
+
+    def _invalidate(self) -> None:
+        self._cache.clear()
+
+    def _handlers_for(self, name: str, channels: tuple[Any, ...]) -> tuple[tuple[Any, bool], ...]:
+        """The cached call list for ``name`` on ``channels`` (root only)."""
+        with self._lock:
+            index = self._index
+            if index is None:
+                index = Index()
+                for node in walk(self):
+                    index.add_node(node)
+                self._index = index
+            handlers = build_handlers(self, index, name, channels)
+            if name == "generate_events":
+                handlers.append(self._fallback("generate").generate_events)
+            elif not handlers and name == "exception":
+                handlers.append(self._fallback("exception").exception)
+            elif not handlers and name == "signal":
+                handlers.append(self._fallback("signal").signal)
+            entry = tuple((h, bool(h.event)) for h in handlers)
+            per_name = self._cache.setdefault(name, {})
+            if len(per_name) >= CACHE_KEYS_PER_NAME:
+                per_name.clear()
+            try:
+                per_name[channels] = entry
+            except TypeError:
+                pass  # an unhashable channel: computed on each dispatch
+            return entry
+
+    def _fallback(self, kind: str) -> Any:
+        fallbacks = self._fallbacks
+        if fallbacks is None:
+            fallbacks = self._fallbacks = {}
+        fb = fallbacks.get(kind)
+        if fb is None:
+            from .helpers import (
+                FallBackExceptionHandler,
+                FallBackGenerator,
+                FallBackSignalHandler,
+            )
+
+            cls = {
+                "generate": FallBackGenerator,
+                "exception": FallBackExceptionHandler,
+                "signal": FallBackSignalHandler,
+            }[kind]
+            fb = fallbacks[kind] = cls()
+        return fb
+
+    # -- tree --------------------------------------------------------------
+
+    def registerChild(self, component: Manager) -> None:
+        """Add ``component`` (and its subtree) under this manager."""
+        root = self.root
+        with root._lock:
+            if component._executing_thread is not None:
+                if root._executing_thread is not None:
+                    raise UnregistrableError()
+                root._executing_thread = component._executing_thread
+                component._executing_thread = None
+            self.components.add(component)
+            if root._index is not None:
+                for node in walk(component):
+                    root._index.add_node(node)
+            component._index = None
+            root._invalidate()
+            queue = component._queue
+            if queue:
+                while deque.__len__(queue):
+                    root._queue.append(queue.popleft())
+                if queue.heap:
+                    root._queue.heap.extend(queue.heap)
+                    heapq.heapify(root._queue.heap)
+                    queue.heap.clear()
+
+    def unregisterChild(self, component: Manager) -> None:
+        """Remove ``component`` (and its subtree) from under this manager."""
+        root = self.root
+        with root._lock:
+            self.components.discard(component)
+            if root._index is not None:
+                for node in walk(component):
+                    root._index.remove_node(node)
+            root._invalidate()
+
+    def _updateRoot(self, root: Manager) -> None:
+        for node in walk(self):
+            node.root = root
+
+    # -- firing ------------------------------------------------------------
+
+    def fireEvent(self, event: Event, *channels: Any, priority: float = 0) -> Value:
+        """Queue ``event`` on ``channels`` (default: its own, else this manager's).
+
+        Safe from any thread; wakes an idle loop.
+
+        Returns:
+            The event's new :class:`Value`, filled in as handlers return.
+        """
+        if not channels:
+            channels = event.channels
+            if not channels:
+                try:
+                    channels = (self.channel,)  # type: ignore[attr-defined]
+                except AttributeError:
+                    channels = ("*",)
+            elif type(channels) is not tuple:
+                channels = tuple(channels)
+        event.channels = channels
+        event.value = value = Value(event, self)
+        root = self.root
+        if get_ident() == root._loop_ident:
+            cause = root._cause
+            if cause is not None:
+                effects = root._effects
+                effects[event] = [1, cause]
+                effects[cause][0] += 1
+            if priority:
+                with root._lock:
+                    heapq.heappush(root._queue.heap, (priority, next(_prio_seq), event, channels))
+            else:
+                root._queue.append((event, channels))
+        else:
+            root._fire_locked(event, channels, priority)
+        return value
+
+    fire = fireEvent
+
+    def _fire_locked(self, event: Event, channels: tuple[Any, ...], priority: float = 0) -> None:
+        """Queue from a foreign thread (or a signal handler) and wake the loop."""
+        with self._lock:
+            if priority:
+                heapq.heappush(self._queue.heap, (priority, next(_prio_seq), event, channels))
+            else:
+                self._queue.append((event, channels))
+            gen = self._gen_event
+            if gen is not None:
+                gen.reduce_time_left(0)
+
+    def wake(self) -> None:
+        """Wake the root's loop if it is idle (thread-safe)."""
+        root = self.root
+        with root._lock:
+            gen = root._gen_event
+            if gen is not None:
+                gen.reduce_time_left(0)
+
+    # -- flushing and dispatching -----------------------------------------
+
+    def flushEvents(self) -> None:
+        """Dispatch one batch: the events queued when it started (see module doc)."""
+        root = self.root
+        if root is not self:
+            root.flushEvents()
+            return
+        if not self._batch_left:
+            queue = self._queue
+            if queue.heap:
+                self._merge_priorities()
+            self._batch_left = deque.__len__(queue)
+            if not self._batch_left:
+                return
+        ident = get_ident()
+        prev = self._loop_ident
+        self._loop_ident = ident
+        popleft = self._queue.popleft
+        dispatch = self._dispatch
+        try:
+            while self._batch_left > 0:
+                self._batch_left -= 1
+                try:
+                    event, channels = popleft()
+                except IndexError:
+                    self._batch_left = 0
+                    break
+                dispatch(event, channels)
+        finally:
+            self._loop_ident = prev
+
+    flush = flushEvents
+
+    def _merge_priorities(self) -> None:
+        queue = self._queue
+        with self._lock:
+            heap = sorted(queue.heap)
+            queue.heap.clear()
+            n = deque.__len__(queue)
+            head = [queue.popleft() for _ in range(n)]
+            before = [(e, c) for p, _, e, c in heap if p < 0]
+            after = [(e, c) for p, _, e, c in heap if p > 0]
+            queue.extendleft(reversed(before + head + after))
+
+    def _dispatch(self, event: Event, channels: tuple[Any, ...]) -> None:
+        """Call the handlers of one event, then run its done step."""
+        effects = self._effects
+        if event.cancelled:
+            if effects and event in effects:
+                self._completed(event)
+            return
+        if event.complete and event not in effects:
+            effects[event] = [1, None]
+        name = event.name
+        try:
+            handlers = self._cache[name][channels]
+        except (KeyError, TypeError):
+            handlers = self._handlers_for(name, channels)
+
+        prev_cause = self._cause
+        self._cause = event if effects and event in effects else None
+        value = event.value
+        raised = False
+        try:
+            for h, pass_event in handlers:
+                event.handler = h
+                try:
+                    if pass_event:
+                        result = h(event, *event.args, **event.kwargs)
+                    else:
+                        result = h(*event.args, **event.kwargs)
+                except Exception:
+                    raised = True
+                    etype, evalue, etb = _exc_info()
+                    result = (etype, evalue, etb)
+                    self._handler_failed(event, h, result)
+                except KeyboardInterrupt:
+                    self.stop()
+                    result = None
+                except SystemExit as e:
+                    self.stop(e.code)
+                    result = None
+                if result is not None:
+                    if type(result) is GeneratorType:
+                        event.waitingHandlers += 1
+                        value.promise = True
+                        self._tasks.add((event, result, None))
+                    else:
+                        value.value = result
+                if event.stopped:
+                    break
+        finally:
+            self._cause = prev_cause
+        self._event_done(event, raised)
+
+    def _handler_failed(self, event: Event, h: Any, excinfo: ExcInfo) -> None:
+        if event.name == "exception":
+            # An exception handler that raises is reported once, by the
+            # fallback printer: firing another exception event could loop.
+            from .helpers import report_error
+
+            report_error(excinfo[0], excinfo[1], excinfo[2], h, event)
+            return
+        value = event.value
+        value.errors = True
+        if event.failure:
+            self.fire(event.child("failure", event, excinfo), *event.channels)
+        self.fire(exception(excinfo[0], excinfo[1], excinfo[2], handler=h, fevent=event))
+
+    def _event_done(self, event: Event, raised: bool) -> None:
+        """The done step: derived events, waiters, completion (spec §4.7)."""
+        if event.waitingHandlers:
+            return
+        value = event.value
+        if event.alert_done:
+            self.fire(event.child("done", value.value), *event.channels)
+        if not raised and event.success:
+            channels = getattr(event, "success_channels", event.channels)
+            self.fire(event.child("success", event, value.value), *channels)
+        if value is not None:
+            value._done = True
+            waiters = value._waiters
+            if waiters is not None:
+                value._waiters = None
+                for resume in waiters:
+                    resume(value)
+        if self._effects and event in self._effects:
+            self._completed(event)
+
+    def _completed(self, event: Event | None) -> None:
+        effects = self._effects
+        while event is not None:
+            record = effects.get(event)
+            if record is None:
+                return
+            record[0] -= 1
+            if record[0] > 0:
+                return
+            del effects[event]
+            if event.complete:
+                channels = getattr(event, "complete_channels", event.channels)
+                value = event.value.value if event.value is not None else None
+                self.fire(event.child("complete", event, value), *channels)
+            event = record[1]
+
+    # -- coroutine tasks ---------------------------------------------------
+
+    def registerTask(self, task: tuple[Event, Any, Any]) -> None:
+        """Make ``task`` (``(event, generator, parent)``) runnable."""
+        self.root._tasks.add(task)
+
+    def unregisterTask(self, task: tuple[Event, Any, Any]) -> None:
+        """Forget ``task``; a task that is not registered is ignored."""
+        self.root._tasks.discard(task)
+
+    def processTask(self, event: Event, task: Any, parent: Any = None) -> None:
+        """Advance one coroutine task by one step."""
+        self.root._step(event, task, parent, None, None)
+
+    def _step(
+        self, event: Event, task: Any, parent: Any, send: Any, throw: BaseException | None
+    ) -> None:
+        """Advance a task, then act on what it yields (see module doc)."""
+        key = (event, task, parent)
+        while True:
+            try:
+                if throw is not None:
+                    exc, throw = throw, None
+                    yielded = task.throw(exc)
+                else:
+                    yielded = task.send(send)
+            except StopIteration:
+                self._tasks.discard(key)
+                self._task_finished(event, parent, False)
+                return
+            except KeyboardInterrupt:
+                self._tasks.discard(key)
+                self.stop()
+                return
+            except SystemExit as e:
+                self._tasks.discard(key)
+                self.stop(e.code)
+                return
+            except Exception:
+                self._tasks.discard(key)
+                etype, evalue, etb = _exc_info()
+                self._task_failed(event, parent, (etype, evalue, etb))
+                return
+            send = None
+            if yielded is None:
+                self._tasks.add(key)
+                return
+            kind = type(yielded)
+            if kind is _Wait:
+                self._tasks.discard(key)
+                ready = self._start_wait(yielded, key)
+                if ready is None:
+                    return  # parked until the awaited event is done
+                send = ready
+                continue
+            if kind is Sleep or isinstance(yielded, Sleep):
+                self._tasks.discard(key)
+                yielded.task = key
+                heapq.heappush(self._timers, (yielded.expiry, next_seq(), ("sleep", key)))
+                return
+            if isgenerator(yielded):
+                throw = TypeError(
+                    f"a coroutine handler yielded a generator ({yielded!r}); "
+                    "use 'yield from' to delegate, or yield self.call()/self.wait()"
+                )
+                continue
+            event.value.value = yielded
+            self._tasks.add(key)
+            return
+
+    def _task_finished(self, event: Event, parent: Any, raised: bool) -> None:
+        if parent is not None:
+            self._tasks.add(parent)
+        event.waitingHandlers -= 1
+        if event.waitingHandlers <= 0:
+            event.waitingHandlers = 0
+            event.value.inform(True)
+            self._event_done(event, raised)
+
+    def _task_failed(self, event: Event, parent: Any, excinfo: ExcInfo) -> None:
+        # 3.2.5 left such an event unfinished forever; it finishes, with errors.
+        value = event.value
+        value.errors = True
+        value.value = excinfo
+        if event.failure:
+            self.fire(event.child("failure", event, excinfo), *event.channels)
+        self.fire(exception(excinfo[0], excinfo[1], excinfo[2], handler=None, fevent=event))
+        self._task_finished(event, parent, True)
+
+    # -- call / wait -------------------------------------------------------
+
+    def waitEvent(self, event: Event | str, *channels: Any, **kwargs: Any) -> Any:
+        """Wait for an event: ``value = yield self.wait("name")``.
+
+        Args:
+            event: an event name (the next one dispatched on the channels) or
+                an event instance (that very event).
+            *channels: where to listen (default: this manager's channel).
+            timeout: seconds (< 0: no limit); on expiry ``TimeoutError`` is
+                raised at the ``yield``.
+
+        Returns:
+            A generator-like object to yield from a coroutine handler; it
+            resumes the handler with the awaited event's :class:`Value`.
+        """
+        timeout = kwargs.get("timeout", -1)
+        if isinstance(event, Event):
+            channels = event.channels or channels
+        return _Wait(self, event, channels, -1 if timeout is None else timeout, False)
+
+    wait = waitEvent
+
+    def callEvent(self, event: Event, *channels: Any, **kwargs: Any) -> Any:
+        """Fire ``event`` and wait until it is done: ``value = yield self.call(e)``.
+
+        Args:
+            event: the event to fire.
+            *channels: where to fire it (normal ``fire`` rules).
+            timeout: seconds (< 0: no limit); on expiry ``TimeoutError`` is
+                raised at the ``yield``.
+
+        Returns:
+            A generator-like object to yield from a coroutine handler; it
+            resumes the handler with the event's :class:`Value`.
+        """
+        timeout = kwargs.get("timeout", -1)
+        return _Wait(self, event, channels, -1 if timeout is None else timeout, True)
+
+    call = callEvent
+
+    def _start_wait(self, w: _Wait, task: Any) -> Value | None:
+        """Start waiting; returns the Value at once if it is already done."""
+        manager = w.manager
+        event = w.event
+        if w.call:
+            assert isinstance(event, Event)
+            event.alert_done = True
+            target = manager.fire(event, *w.channels)
+        elif isinstance(event, Event):
+            event.alert_done = True
+            target = event.value
+            if target is None:  # not fired yet: wait for it by identity
+                self._install_name_waiter(w, task, event.name, identity=event)
+                return None
+        else:
+            self._install_name_waiter(w, task, event, identity=None)
+            return None
+        return self._attach(w, task, target)
+
+    def _attach(self, w: _Wait, task: Any, target: Value) -> Value | None:
+        w.target = target
+        if target._done:
+            w.done = True
+            return target
+
+        def resume(value: Value, w: _Wait = w, key: Any = task) -> None:
+            # A wait iterated by hand (key None) is polled by its caller instead.
+            if not w.done and key is not None:
+                w.done = True
+                self._step(key[0], key[1], key[2], value, None)
+
+        if target._waiters is None:
+            target._waiters = [resume]
+        else:
+            target._waiters.append(resume)
+        if w.timeout is not None and w.timeout >= 0 and task is not None:
+            heapq.heappush(
+                self._timers, (_clock.now() + w.timeout, next_seq(), ("timeout", w, task))
+            )
+        return None
+
+    def _install_name_waiter(self, w: _Wait, task: Any, name: str, identity: Event | None) -> None:
+        manager = w.manager
+        channels = w.channels or (None,)
+        installed: list[Any] = []
+
+        def on_event(event: Event, *args: Any, **kwargs: Any) -> None:
+            if w.done or w.target is not None or (identity is not None and event is not identity):
+                return
+            for h in installed:
+                try:
+                    manager.removeHandler(h)
+                except (KeyError, ValueError):
+                    pass
+            installed.clear()
+            event.alert_done = True
+            self._attach(w, task, event.value)
+
+        for channel in channels:
+            f = handler(name, channel=channel, priority=float("inf"))(_waiter_function(on_event))
+            installed.append(manager.addHandler(f))
+        # remembered so that a timeout or close() can remove them
+        if self._waiting is None:
+            self._waiting = {}
+        self._waiting[w] = installed
+        if w.timeout is not None and w.timeout >= 0 and task is not None:
+            heapq.heappush(
+                self._timers, (_clock.now() + w.timeout, next_seq(), ("timeout", w, task))
+            )
+
+    def _cancel_wait(self, w: _Wait) -> None:
+        w.done = True
+        installed = self._waiting.pop(w, ()) if self._waiting else ()
+        for h in installed:
+            try:
+                w.manager.removeHandler(h)
+            except (KeyError, ValueError):
+                pass
+
+    def _run_timers(self) -> None:
+        """Resume sleepers whose time has come; throw TimeoutError at expired waits."""
+        timers = self._timers
+        now = _clock.now()
+        while timers and timers[0][0] <= now:
+            _, _, entry = heapq.heappop(timers)
+            if entry[0] == "sleep":
+                self._tasks.add(entry[1])
+            else:
+                _, w, task = entry
+                if w.done:
+                    continue
+                self._cancel_wait(w)
+                self._step(task[0], task[1], task[2], None, TimeoutError())
+
+    # -- the loop ----------------------------------------------------------
+
+    def tick(self, timeout: float = -1) -> None:
+        """One loop iteration: timers, tasks, one batch, then the idle step."""
+        if self._timers:
+            self._run_timers()
+        tasks = self._tasks
+        if tasks:
+            for event, task, parent in list(tasks):
+                if (event, task, parent) in tasks:
+                    self._step(event, task, parent, None, None)
+        if self._queue or self._batch_left:
+            self.flush()
+        if self._running:
+            self._generate(timeout)
+
+    def _generate(self, timeout: float) -> None:
+        """The idle step: fire ``generate_events`` and let it block (module doc)."""
+        try:
+            handlers = self._cache["generate_events"][("*",)]
+        except KeyError:
+            handlers = self._handlers_for("generate_events", ("*",))
+        with self._lock:
+            if self._queue or self._batch_left or not self._running:
+                time_left: float = 0
+            else:
+                time_left = timeout
+                if self._tasks:
+                    time_left = TIMEOUT if time_left < 0 else min(time_left, TIMEOUT)
+                if self._timers:
+                    due = max(0.0, self._timers[0][0] - _clock.now())
+                    time_left = due if time_left < 0 else min(time_left, due)
+            if time_left == 0 and len(handlers) == 1:
+                return  # only the fallback, which would not wait: skip the event
+            event = generate_events(self._lock, timeout)
+            event.reduce_time_left(time_left)
+            event.channels = ("*",)
+            event.value = Value(event, self)
+            self._gen_event = event
+        prev = self._loop_ident
+        self._loop_ident = get_ident()
+        try:
+            for h, pass_event in handlers:
+                if self._queue:
+                    event.reduce_time_left(0)
+                event.handler = h
+                try:
+                    if pass_event:
+                        h(event)
+                    else:
+                        h()
+                except Exception:
+                    etype, evalue, etb = _exc_info()
+                    self._handler_failed(event, h, (etype, evalue, etb))
+                except KeyboardInterrupt:
+                    self.stop()
+                except SystemExit as e:
+                    self.stop(e.code)
+                if event.stopped:
+                    break
+        finally:
+            self._gen_event = None
+            self._loop_ident = prev
+
+    def run(self, socket: Any = None) -> None:
+        """Run the loop in this thread until ``stop()``.
+
+        Args:
+            socket: (process mode) the pipe end to bridge to the parent.
+        """
+        atexit.register(self.stop)
+        previous = self._install_signals()
+        self._running = True
+        me = threading.current_thread()
+        self.root._executing_thread = me
+        prev_ident = self._loop_ident
+        self._loop_ident = get_ident()
+        _clock.running_roots.add(self)
+        normal = False
+        try:
+            if socket is not None:
+                from .bridge import Bridge
+
+                Bridge(socket, channel=socket.channel).register(self)
+            self.fire(started(self))
+            try:
+                while self.running or len(self._queue):
+                    self.tick()
+                for _ in range(3):
+                    self.tick()
+            except Exception as exc:
+                from .helpers import report_unhandled
+
+                report_unhandled(exc)
+            normal = True
+        finally:
+            try:
+                self.tick()
+            except Exception:
+                pass
+            _clock.running_roots.discard(self)
+            self._loop_ident = prev_ident
+            self._restore_signals(previous)
+            atexit.unregister(self.stop)
+            if normal:
+                self.root._executing_thread = None
+                self.__thread = None
+                self.__process = None
+
+    def _install_signals(self) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return previous
+        for signo in (_signal.SIGINT, _signal.SIGTERM):
+            try:
+                previous[signo] = _signal.signal(signo, self._on_signal)
+            except (ValueError, OSError):
+                pass
+        return previous
+
+    def _restore_signals(self, previous: dict[int, Any]) -> None:
+        for signo, prev in previous.items():
+            try:
+                if _signal.getsignal(signo) == self._on_signal:
+                    _signal.signal(signo, prev)
+            except (ValueError, OSError, TypeError):
+                pass
+
+    def _on_signal(self, signo: int, stack: FrameType | None) -> None:
+        try:
+            channels: tuple[Any, ...] = (self.channel,)  # type: ignore[attr-defined]
+        except AttributeError:
+            channels = ("*",)
+        e = signal(signo, stack)
+        e.channels = channels
+        e.value = Value(e, self)
+        self.root._fire_locked(e, channels)
+
+    def start(self, process: bool = False, link: Manager | None = None) -> tuple[Any, Any]:
+        """Run the loop in a new daemon thread (or a forked process).
+
+        Args:
+            process: run in a child process instead of a thread.
+            link: (process mode) a manager to connect to the child with a Bridge.
+
+        Returns:
+            ``(thread, None)`` or ``(process, bridge_or_None)``.
+        """
+        if process:
+            import multiprocessing
+            import uuid
+
+            ctx = multiprocessing.get_context("fork")
+            bridge = None
+            args: tuple[Any, ...] = ()
+            if link is not None:
+                from ..net.sockets import Pipe  # type: ignore[import-not-found]
+                from .bridge import Bridge
+
+                channel = uuid.uuid4()
+                parent_end, child_end = Pipe(channel, channel)
+                bridge = Bridge(parent_end, channel=channel).register(link)
+                args = (child_end,)
+            proc = ctx.Process(target=self.run, args=args, name=self.name, daemon=True)
+            proc.start()
+            self.__process = proc
+            return proc, bridge
+        thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self.__thread = thread
+        thread.start()
+        return thread, None
+
+    def join(self) -> Any:
+        """Wait for the thread or process started by ``start()``."""
+        if self.__thread is not None:
+            return self.__thread.join()
+        if self.__process is not None:
+            return self.__process.join()
+        return None
+
+    def stop(self, code: Any = None) -> None:
+        """Stop the loop: fire ``stopped``, then return from ``run()``.
+
+        Args:
+            code: if not ``None``, raise ``SystemExit(code)`` once stopped.
+        """
+        process = self.__process
+        if process is not None and process.pid != os.getpid() and process.is_alive():
+            process.terminate()
+            process.join(TIMEOUT)
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, _signal.SIGKILL)
+        if not self.running:
+            return
+        self._running = False
+        self.fire(stopped(self))
+        if self.root._executing_thread is None:
+            for _ in range(3):
+                self.tick()
+        if code is not None:
+            raise SystemExit(code)
+
+
+_FunctionType = type(lambda: None)
+
+
+def _exc_info() -> ExcInfo:
+    """``sys.exc_info()`` inside an ``except`` block, typed as not ``None``."""
+    return sys.exc_info()  # type: ignore[return-value]
+
+
+def _waiter_function(on_event: Callable[..., None]) -> Callable[..., None]:
+    """A fresh function object (handler attributes are per function)."""
+
+    def _on_awaited_event(self: Any, event: Event, *args: Any, **kwargs: Any) -> None:
+        on_event(event, *args, **kwargs)
+
+    return _on_awaited_event

@@ -1,0 +1,129 @@
+"""``Value``: the result of an event, returned by ``fire()``.
+
+A Value fills in as the event's handlers return; a handler that returns
+another event's Value nests it (``parent`` links the inner to the outer), and
+resolving the inner one updates the outer one's flags and notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .events import Event
+
+__all__ = ["Event", "Value"]
+
+
+class Value:
+    """The future result of an event.
+
+    Args:
+        event: the event this Value belongs to.
+        manager: the manager that fired it (notifications are sent to it).
+    """
+
+    # Defaults live on the class: a fresh Value stores only three attributes.
+    notify: bool | str = False
+    promise: bool = False
+    result: bool = False
+    errors: bool = False
+    handled: bool = False
+    _value: Any = None
+    # Set by the dispatcher when every handler of the event has finished.
+    _done: bool = False
+    # Callbacks run (once) when the event is done: resumed call()/wait() tasks.
+    _waiters: list[Callable[[Value], None]] | None = None
+
+    parent: Value
+
+    def __init__(self, event: Event | None = None, manager: Any = None) -> None:
+        self.event = event
+        self.manager = manager
+        self.parent = self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("manager", None)
+        state.pop("_waiters", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.manager = None
+
+    def __contains__(self, y: object) -> bool:
+        value = self.value
+        return y in value if isinstance(value, list) else y == value
+
+    def __getitem__(self, y: Any) -> Any:
+        v = self.value[y]
+        return v.value if isinstance(v, Value) else v
+
+    def __iter__(self) -> Iterator[Any]:
+        for v in self.value:
+            yield v.value if isinstance(v, Value) else v
+
+    def __repr__(self) -> str:
+        value = repr(self.value) if self.result else ""
+        return (
+            f"<Value ({value}) result={self.result!r}; errors={self.errors!r}; for {self.event!r}>"
+        )
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def inform(self, force: bool = False) -> None:
+        """Fire the value-changed notification if notification is on.
+
+        Args:
+            force: notify even though a coroutine handler is still running.
+        """
+        if self.promise and not force:
+            return
+        notify = getattr(self.event, "notify", False) or self.notify
+        manager = self.manager
+        if manager is not None and notify:
+            if isinstance(notify, str):
+                e = Event.create(notify, self)
+            else:
+                assert self.event is not None
+                e = self.event.child("value_changed", self)
+            manager.fire(e, manager)
+
+    def getValue(self, recursive: bool = True) -> Any:
+        """Return the stored result; with ``recursive``, read through nested Values."""
+        value = self._value
+        if not recursive:
+            return value
+        while isinstance(value, Value):
+            value = value._value
+        return value
+
+    def setValue(self, value: Any) -> None:
+        """Store a handler result: the first is kept as is, later ones make a list."""
+        if isinstance(value, Value):
+            value.parent = self
+        if self.result and isinstance(self._value, list):
+            self._value.append(value)
+        elif self.result:
+            self._value = [self._value, value]
+        else:
+            self._value = value
+
+        o = self
+        while True:
+            if isinstance(value, Value):
+                o.errors = value.errors
+                o.result = value.result
+            elif value is not None:
+                o.result = True
+                o.inform()
+            parent = o.parent
+            if parent is o:
+                break
+            parent.errors = o.errors
+            parent.result = o.result
+            o = parent
+
+    value = property(getValue, setValue, None, "The result, read through nested Values.")

@@ -57,10 +57,12 @@ def resolve_channel(node: Manager, h: Any) -> Any:
 class Index:
     """name -> resolved channel -> {handler: (seq, owner)} for a whole tree."""
 
-    __slots__ = ("by_name",)
+    __slots__ = ("by_name", "where")
 
     def __init__(self) -> None:
         self.by_name: dict[str, dict[Any, dict[Any, tuple[int, Manager]]]] = {}
+        # (name, handler) -> the channel bucket it is in, for O(1) removal
+        self.where: dict[tuple[str, Any], Any] = {}
 
     def add_node(self, node: Manager) -> None:
         seqs = node._handler_seq
@@ -80,18 +82,20 @@ class Index:
     def add(self, name: str, node: Manager, h: Any, seq: int) -> None:
         chan = resolve_channel(node, h)
         self.by_name.setdefault(name, {}).setdefault(chan, {})[h] = (seq, node)
+        self.where[(name, h)] = chan
 
     def remove(self, name: str, node: Manager, h: Any) -> None:
-        buckets = self.by_name.get(name)
-        if not buckets:
+        try:
+            chan = self.where.pop((name, h))
+        except KeyError:
             return
-        for chan, bucket in list(buckets.items()):
-            if bucket.pop(h, None) is not None:
-                if not bucket:
-                    del buckets[chan]
-                break
-        if not buckets:
-            del self.by_name[name]
+        buckets = self.by_name[name]
+        bucket = buckets[chan]
+        del bucket[h]
+        if not bucket:
+            del buckets[chan]
+            if not buckets:
+                del self.by_name[name]
 
     def matching(self, root: Manager, name: str, channel: Any) -> list[tuple[int, Any]]:
         """(seq, handler) of every handler of ``name`` (and catch-alls) matching ``channel``."""

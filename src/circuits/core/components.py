@@ -119,11 +119,15 @@ class BaseComponent(Manager):
         return self
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Instance attributes that exist before the Manager's own: the
+        # inherited-handler aliases of __new__ and whatever a subclass set
+        # before calling super().__init__().
+        early = [k for k, v in self.__dict__.items() if _is_member(v)]
         super().__init__(*args, **kwargs)
         self.channel = kwargs.get("channel", self.channel) or "*"
 
         names = set(_scan_names(type(self)))
-        names.update(k for k, v in self.__dict__.items() if _is_member(v))
+        names.update(early)
         for name in sorted(names):
             try:
                 v = getattr(self, name)
@@ -139,11 +143,13 @@ class BaseComponent(Manager):
         if callable(init):
             init(*args, **kwargs)
 
-        f = FunctionType(
+        # A function of its own per instance: its handler channel is the instance.
+        f: Any = FunctionType(
             _on_prepare_unregister_complete.__code__,
             _on_prepare_unregister_complete.__globals__,
             "_on_prepare_unregister_complete",
         )
+        f.event = True  # known: spares the signature inspection per component
         self.addHandler(handler("prepare_unregister_complete", channel=self)(f))
 
     @property

@@ -35,12 +35,23 @@ class Value:
     # Callbacks run (once) when the event is done: resumed call()/wait() tasks.
     _waiters: list[Callable[[Value], None]] | None = None
 
-    parent: Value
+    # The enclosing Value; a Value is its own parent until nested. Stored only
+    # when nested, so that a plain Value is not a reference cycle by itself.
+    _parent: Value | None = None
 
     def __init__(self, event: Event | None = None, manager: Any = None) -> None:
         self.event = event
         self.manager = manager
-        self.parent = self
+
+    @property
+    def parent(self) -> Value:
+        """The Value this one was returned into, or itself."""
+        parent = self._parent
+        return self if parent is None else parent
+
+    @parent.setter
+    def parent(self, parent: Value) -> None:
+        self._parent = None if parent is self else parent
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -219,11 +219,13 @@ class _Queue(deque[Event]):
     """Queued events (channels in ``event.channels``): priority 0 in the deque,
     others in ``heap`` as ``(priority, seq, event, channels)``."""
 
-    __slots__ = ("heap",)
+    # Made a list on the first prioritized fire: most queues never need one.
+    heap: list[tuple[float, int, Event, tuple[Any, ...]]] = ()  # type: ignore[assignment]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.heap: list[tuple[float, int, Event, tuple[Any, ...]]] = []
+    def push(self, priority: float, event: Event, channels: tuple[Any, ...]) -> None:
+        if not self.heap:
+            self.heap = []
+        heapq.heappush(self.heap, (priority, next(_prio_seq), event, channels))
 
 
 
@@ -251,6 +253,11 @@ class Manager:
     # A task became runnable for a reason other than polling (new, woken,
     # produced a value): the loop must not idle before stepping it.
     _tasks_ready = False
+    # Completion tracking (event -> [pending count, cause]) and the timer heap
+    # (sleeps, wait timeouts) are made on first use: most components never
+    # need them, and every container allocated per component costs GC time.
+    _effects: dict[Event, list[Any]] | None = None
+    _timers: list[tuple[float, int, Any]] = ()  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._queue = _Queue()
@@ -259,8 +266,6 @@ class Manager:
         self._globals: set[Any] = set()
         self._handlers: dict[str, set[Any]] = {}
         self._handler_seq: dict[Any, int] = {}
-        self._effects: dict[Event, list[Any]] = {}
-        self._timers: list[tuple[float, int, Any]] = []
         self._lock = threading.RLock()
         self._running = False
         self._executing_thread: threading.Thread | None = None
@@ -467,10 +472,9 @@ class Manager:
             if queue:
                 while len(queue):
                     root._queue.append(queue.popleft())
-                if queue.heap:
-                    root._queue.heap.extend(queue.heap)
-                    heapq.heapify(root._queue.heap)
-                    queue.heap.clear()
+                for priority, _, event, channels in queue.heap:
+                    root._queue.push(priority, event, channels)
+                queue.heap = []
 
     def unregisterChild(self, component: Manager) -> None:
         """Remove ``component`` (and its subtree) from under this manager."""
@@ -515,11 +519,12 @@ class Manager:
             cause = root._cause
             if cause is not None:
                 effects = root._effects
+                assert effects is not None  # a cause is only set while tracking
                 effects[event] = [1, cause]
                 effects[cause][0] += 1
             if priority:
                 with root._lock:
-                    heapq.heappush(root._queue.heap, (priority, next(_prio_seq), event, channels))
+                    root._queue.push(priority, event, channels)
             else:
                 root._queue.append(event)
         else:
@@ -532,7 +537,7 @@ class Manager:
         """Queue from a foreign thread (or a signal handler) and wake the loop."""
         with self._lock:
             if priority:
-                heapq.heappush(self._queue.heap, (priority, next(_prio_seq), event, channels))
+                self._queue.push(priority, event, channels)
             else:
                 self._queue.append(event)
             gen = self._gen_event
@@ -584,9 +589,11 @@ class Manager:
                     continue
                 tracked = False
                 if effects or event.complete:
-                    if event.complete and event not in effects:
+                    if event.complete and (effects is None or event not in effects):
+                        if effects is None:
+                            effects = self._effects = {}
                         effects[event] = [1, None]
-                    if event in effects:
+                    if event in effects:  # type: ignore[operator]
                         tracked = True
                         prev_cause = self._cause
                         self._cause = event
@@ -643,7 +650,7 @@ class Manager:
         queue = self._queue
         with self._lock:
             heap = sorted(queue.heap)
-            queue.heap.clear()
+            queue.heap = []
             n = len(queue)
             head = [queue.popleft() for _ in range(n)]
             before = [e for p, _, e, _ in heap if p < 0]
@@ -705,6 +712,8 @@ class Manager:
 
     def _completed(self, event: Event | None) -> None:
         effects = self._effects
+        if effects is None:
+            return
         while event is not None:
             record = effects.get(event)
             if record is None:
@@ -777,7 +786,7 @@ class Manager:
             if kind is Sleep or isinstance(yielded, Sleep):
                 self._tasks.discard(key)
                 yielded.task = key
-                heapq.heappush(self._timers, (yielded.expiry, next_seq(), ("sleep", key)))
+                self._push_timer(yielded.expiry, ("sleep", key))
                 return
             if isgenerator(yielded):
                 throw = TypeError(
@@ -886,9 +895,7 @@ class Manager:
         else:
             target._waiters.append(resume)
         if w.timeout is not None and w.timeout >= 0 and task is not None:
-            heapq.heappush(
-                self._timers, (_clock.now() + w.timeout, next_seq(), ("timeout", w, task))
-            )
+            self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
         return None
 
     def _install_name_waiter(self, w: _Wait, task: Any, name: str, identity: Event | None) -> None:
@@ -916,9 +923,7 @@ class Manager:
             self._waiting = {}
         self._waiting[w] = installed
         if w.timeout is not None and w.timeout >= 0 and task is not None:
-            heapq.heappush(
-                self._timers, (_clock.now() + w.timeout, next_seq(), ("timeout", w, task))
-            )
+            self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
 
     def _cancel_wait(self, w: _Wait) -> None:
         w.done = True
@@ -928,6 +933,11 @@ class Manager:
                 w.manager.removeHandler(h)
             except (KeyError, ValueError):
                 pass
+
+    def _push_timer(self, when: float, entry: Any) -> None:
+        if not self._timers:
+            self._timers = []
+        heapq.heappush(self._timers, (when, next_seq(), entry))
 
     def _run_timers(self) -> None:
         """Resume sleepers whose time has come; throw TimeoutError at expired waits."""

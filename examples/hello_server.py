@@ -27,14 +27,24 @@ class Server(Component):
         self.sock = socket.create_server((host, port), reuse_port=False)
         self.sock.setblocking(False)
         self.selector.register(self.sock, selectors.EVENT_READ)
+        # A wake-up pipe: resume() makes a blocking select() return at once
+        # (the loop calls it when another thread fires an event, or on Ctrl-C).
+        self.wakeup, self.waker = socket.socketpair()
+        self.wakeup.setblocking(False)
+        self.selector.register(self.wakeup, selectors.EVENT_READ)
         print(f"Serving on http://{host}:{self.sock.getsockname()[1]}/", flush=True)
 
-    @handler("generate_events", channel="*")
+    @handler("generate_events", channel="*", priority=-9)
     def _poll(self, event) -> None:
-        # Wait at most as long as the loop may idle (never when work is queued).
-        timeout = event.time_left if event.time_left >= 0 else 0.5
+        # This handler does the loop's idle wait, as a poller does: block at
+        # most as long as the loop may idle (never when work is queued), then
+        # stop the event so that the fallback does not wait as well.
+        event.stop()
+        timeout = event.time_left if event.time_left >= 0 else None
         for key, _ in self.selector.select(timeout):
-            if key.fileobj is self.sock:
+            if key.fileobj is self.wakeup:
+                self.wakeup.recv(4096)
+            elif key.fileobj is self.sock:
                 conn, _ = self.sock.accept()
                 conn.setblocking(False)
                 self.selector.register(conn, selectors.EVENT_READ)
@@ -46,6 +56,9 @@ class Server(Component):
                 else:
                     self.selector.unregister(conn)
                     conn.close()
+
+    def resume(self) -> None:
+        self.waker.send(b"x")
 
     def request(self, conn: socket.socket, data: bytes) -> None:
         body = b"Hello World!\n"

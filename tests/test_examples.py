@@ -1,0 +1,41 @@
+"""Each example runs."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.slow
+def test_hello_server_serves_and_stops_on_sigint():
+    with subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "hello_server.py"), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        _serve_and_stop(proc)
+
+
+def _serve_and_stop(proc: subprocess.Popen[str]) -> None:
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("Serving on http://127.0.0.1:"), line
+        url = line.split()[-1]
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert response.status == 200
+            assert response.read() == b"Hello World!\n"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)

@@ -128,11 +128,16 @@ class BaseComponent(Manager):
 
         names = set(_scan_names(type(self)))
         names.update(early)
+        # Read every member before registering any: addHandler sets the
+        # attribute named after the function, so an inherited alias
+        # ("A_foo" -> A.foo) would otherwise shadow the subclass's "foo".
+        members = []
         for name in sorted(names):
             try:
-                v = getattr(self, name)
+                members.append(getattr(self, name))
             except AttributeError:
                 continue
+        for v in members:
             if isinstance(v, BaseComponent):
                 if v is not self:
                     v.register(self)

@@ -527,6 +527,11 @@ class Manager:
                     root._queue.push(priority, event, channels)
             else:
                 root._queue.append(event)
+            gen = root._gen_event
+            if gen is not None:
+                # A signal handler interrupting the idle wait runs on this
+                # thread: wake the wait (a poller retries it after EINTR).
+                gen.reduce_time_left(0)
         else:
             root._fire_locked(event, channels, priority)
         return value
@@ -1112,20 +1117,37 @@ class Manager:
         if process:
             import multiprocessing
             import uuid
+            import warnings
 
             ctx = multiprocessing.get_context("fork")
             bridge = None
-            args: tuple[Any, ...] = ()
+            target: Callable[[], None] = self.run
+            child_end: Any = None
             if link is not None:
-                from ..net.sockets import Pipe  # type: ignore[import-not-found]
+                from ..net.sockets import Pipe
                 from .bridge import Bridge
 
                 channel = uuid.uuid4()
                 parent_end, child_end = Pipe(channel, channel)
                 bridge = Bridge(parent_end, channel=channel).register(link)
-                args = (child_end,)
-            proc = ctx.Process(target=self.run, args=args, name=self.name, daemon=True)
-            proc.start()
+
+                def child_main() -> None:
+                    # Each process keeps only its own end open, so that either
+                    # side reads EOF when the other one goes away.
+                    parent_end._sock.close()
+                    self.run(child_end)
+
+                target = child_main
+            proc = ctx.Process(target=target, name=self.name, daemon=True)
+            with warnings.catch_warnings():
+                # Process mode is a fork of this manager by definition (3.2.5);
+                # Python 3.12+ warns when a process with threads forks.
+                warnings.filterwarnings(
+                    "ignore", "This process .* is multi-threaded", DeprecationWarning
+                )
+                proc.start()
+            if child_end is not None:
+                child_end._sock.close()
             self.__process = proc
             return proc, bridge
         thread = threading.Thread(target=self.run, name=self.name, daemon=True)

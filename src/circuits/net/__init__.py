@@ -1,0 +1,3 @@
+"""Networking: socket components (``circuits.net.sockets``) and their events."""
+
+from __future__ import annotations

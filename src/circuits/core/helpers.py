@@ -99,12 +99,49 @@ def report_unhandled(exc: BaseException) -> None:
     emit_error(f"Unhandled ERROR: {exc}\n{text}")
 
 
+class _Wakeup:
+    """A ``threading.Event`` look-alike that a signal handler may ``set()``.
+
+    ``threading.Event`` guards its flag with a non-reentrant lock. The
+    SIGINT/SIGTERM handler runs in the loop thread, and wakes the idle wait
+    through ``resume()``; landing while that very thread held the Event's lock
+    (inside ``wait()``/``clear()``) it deadlocked. Here the flag *is* a lock
+    (unlocked = set): ``set()`` only releases it and never blocks.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def set(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:
+            pass  # already set
+
+    def clear(self) -> None:
+        self._lock.acquire(False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until set (without clearing it); ``False`` on timeout."""
+        timeout = -1 if timeout is None else min(max(timeout, 0), threading.TIMEOUT_MAX)
+        if self._lock.acquire(True, timeout):
+            self.set()
+            return True
+        return False
+
+
 class FallBackGenerator(BaseComponent):
     """Idles the loop for ``time_left`` when no poller does it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._continue = threading.Event()
+        self._continue = _Wakeup()
 
     @handler("generate_events", priority=-100)
     def _on_generate_events(self, event: Any) -> None:

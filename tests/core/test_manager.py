@@ -1427,7 +1427,24 @@ def test_errors_go_through_logging_when_it_is_configured(caplog, capsys):
     assert records[0].levelno == logging.ERROR
     assert records[0].getMessage().startswith("ERROR <handler[*][foo] (Raiser.foo)>")
     assert "KeyError: 'k'" in records[0].getMessage()
-    assert capsys.readouterr().err == ""
+    # a capturing handler does not print: the report is on stderr as well
+    assert capsys.readouterr().err.startswith("ERROR <handler[*][foo] (Raiser.foo)>")
+
+
+def test_errors_are_not_printed_twice_when_logging_prints_on_stderr(capsys):
+    log = logging.getLogger("circuits.core")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("logged: %(message)s"))
+    log.addHandler(handler)
+    try:
+        app = Raiser()
+        app.fire(foo())
+        drain(app)
+    finally:
+        log.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err.count("ERROR <handler[*][foo] (Raiser.foo)>") == 1
+    assert err.startswith("logged: ERROR <handler")
 
 
 def test_library_logger_has_a_null_handler():

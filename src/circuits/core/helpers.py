@@ -5,9 +5,9 @@ They are created lazily by the root and never registered in the tree:
 ``FallBackExceptionHandler`` reports errors nobody handles, and
 ``FallBackSignalHandler`` stops the application on SIGINT/SIGTERM.
 
-Error reports go to the ``circuits.core`` logger; when no handler of that
-logger (or its ancestors) would show them, they are written to the *current*
-``sys.stderr`` so that an error is never lost.
+Error reports go to the ``circuits.core`` logger and to the *current*
+``sys.stderr`` (unless logging already prints them there), so that an error
+is never lost.
 """
 
 from __future__ import annotations
@@ -54,14 +54,20 @@ def format_error(
     return "".join(s)
 
 
-def _shown_by_logging(logger: logging.Logger, level: int) -> bool:
-    """Whether a configured (non-null) handler would show a record at ``level``."""
+def _printed_on_stderr(logger: logging.Logger, level: int) -> bool:
+    """Whether logging itself prints a record at ``level`` on standard error.
+
+    That is the case once the application configured a stream handler on
+    stderr (``logging.basicConfig()`` does); writing the report again would
+    show it twice.
+    """
     if not logger.isEnabledFor(level):
         return False
+    streams = (sys.stderr, sys.__stderr__)
     current: logging.Logger | None = logger
     while current is not None:
         for h in current.handlers:
-            if not isinstance(h, logging.NullHandler) and level >= h.level:
+            if type(h) is logging.StreamHandler and h.stream in streams and level >= h.level:
                 return True
         if not current.propagate:
             break
@@ -70,9 +76,13 @@ def _shown_by_logging(logger: logging.Logger, level: int) -> bool:
 
 
 def emit_error(text: str) -> None:
-    """Report ``text`` through logging, or on the current stderr if logging would drop it."""
-    if _shown_by_logging(log, logging.ERROR):
-        log.error("%s", text.rstrip("\n"))
+    """Report ``text``: a record on the ``circuits.core`` logger, and on stderr.
+
+    The text goes to the *current* ``sys.stderr`` unless a logging handler
+    already prints the record there: an error is never lost, nor shown twice.
+    """
+    log.error("%s", text.rstrip("\n"))
+    if _printed_on_stderr(log, logging.ERROR):
         return
     try:
         sys.stderr.write(text)

@@ -45,16 +45,24 @@ import itertools
 import logging
 import os
 import signal as _signal
-import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from inspect import isgenerator
+from collections.abc import Callable
 from threading import get_ident
-from types import FrameType, GeneratorType, MethodType, TracebackType
+from types import FrameType, GeneratorType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from . import _clock
+from ._coroutines import (
+    CallValue as CallValue,
+    ExceptionWrapper as ExceptionWrapper,
+    ExcInfo,
+    Scheduler,
+    Sleep as Sleep,
+    TimeoutError as TimeoutError,
+    _exc_info,
+    sleep as sleep,
+)
 from ._registry import CACHE_KEYS_PER_NAME, Index, build_handlers, next_seq, walk
 from .events import Event, exception, generate_events, signal, started, stopped
 from .handlers import handler
@@ -91,128 +99,9 @@ log.addHandler(logging.NullHandler())
 # are waiting for their next step (3.2.5's value; tests derive polls from it).
 TIMEOUT = 0.1
 
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
-
-
-class TimeoutError(Exception):
-    """A ``call``/``wait`` did not complete in time."""
-
 
 class UnregistrableError(Exception):
     """A component with its own running loop cannot join a running tree."""
-
-
-class CallValue:
-    """Wraps the Value a ``wait``/``call`` generator yields when iterated by hand."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class ExceptionWrapper:
-    """Carries an exception as a value."""
-
-    def __init__(self, exception: BaseException) -> None:
-        self.exception = exception
-
-    def extract(self) -> BaseException:
-        return self.exception
-
-
-class Sleep(Iterator["Sleep"]):
-    """A pause in a coroutine handler: ``yield sleep(seconds)``."""
-
-    def __init__(self, seconds: float) -> None:
-        self._task: Any = None
-        try:
-            self.expiry = _clock.now() + float(seconds)
-        except ValueError:
-            raise TypeError("a float is required") from None
-
-    def __iter__(self) -> Sleep:
-        return self
-
-    def __repr__(self) -> str:
-        return f"sleep({self.expiry - _clock.now()!r})"
-
-    def __next__(self) -> Sleep:
-        if self.expired:
-            raise StopIteration
-        return self
-
-    @property
-    def expired(self) -> bool:
-        return _clock.now() >= self.expiry
-
-    @property
-    def task(self) -> Any:
-        return self._task
-
-    @task.setter
-    def task(self, task: Any) -> None:
-        self._task = task
-
-
-def sleep(seconds: float) -> Sleep:
-    """Pause a coroutine handler: ``yield sleep(0.5)``.
-
-    Raises:
-        TypeError: if ``seconds`` is not a number.
-    """
-    return Sleep(seconds)
-
-
-class _Wait:
-    """What ``call()``/``wait()`` return: yielded from a coroutine handler.
-
-    The scheduler reads its fields directly. Iterated by hand (outside a
-    handler), the first ``next()`` starts waiting and yields this object, the
-    next one yields a :class:`CallValue` with the awaited event's Value (or
-    stops if the event was not seen yet).
-    """
-
-    __slots__ = ("_by_hand", "call", "channels", "done", "event", "manager", "target", "timeout")
-
-    def __init__(
-        self,
-        manager: Manager,
-        event: Event | str,
-        channels: tuple[Any, ...],
-        timeout: float,
-        call: bool,
-    ) -> None:
-        self.manager = manager
-        self.event = event
-        self.channels = channels
-        self.timeout = timeout
-        self.call = call
-        self.target: Value | None = None  # the awaited event's Value once known
-        self.done = False  # resumed, timed out or cancelled
-        self._by_hand = 0
-
-    def __iter__(self) -> _Wait:
-        return self
-
-    def __next__(self) -> Any:
-        self._by_hand += 1
-        if self._by_hand == 1:
-            self.manager.root._start_wait(self, None)
-            return self
-        target = self.target
-        if self._by_hand == 2 and target is not None and target._done:
-            return CallValue(target)
-        self.manager.root._cancel_wait(self)
-        raise StopIteration
-
-    def send(self, value: Any) -> Any:
-        return self.__next__()
-
-    def throw(self, *args: Any) -> Any:
-        self.manager.root._cancel_wait(self)
-        raise StopIteration
-
-    def close(self) -> None:
-        self.manager.root._cancel_wait(self)
 
 
 class _Queue(deque[Event]):
@@ -228,12 +117,11 @@ class _Queue(deque[Event]):
         heapq.heappush(self.heap, (priority, next(_prio_seq), event, channels))
 
 
-
 _prio_seq = itertools.count()
 _new_value = object.__new__
 
 
-class Manager:
+class Manager(Scheduler):
     """The base of every component: a tree node, an event queue and a loop.
 
     Args:
@@ -249,15 +137,10 @@ class Manager:
     _gen_event: generate_events | None = None
     _fallbacks: dict[str, Any] | None = None
     _unregister_pending = False
-    _waiting: dict[_Wait, list[Any]] | None = None  # name waits: their temporary handlers
-    # A task became runnable for a reason other than polling (new, woken,
-    # produced a value): the loop must not idle before stepping it.
-    _tasks_ready = False
     # Completion tracking (event -> [pending count, cause]) and the timer heap
     # (sleeps, wait timeouts) are made on first use: most components never
     # need them, and every container allocated per component costs GC time.
     _effects: dict[Event, list[Any]] | None = None
-    _timers: list[tuple[float, int, Any]] = ()  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._queue = _Queue()
@@ -699,14 +582,18 @@ class Manager:
             channels = getattr(event, "success_channels", event.channels)
             self.fire(event.child("success", event, value.value), *channels)
         if value is not None:
-            value._done = True
-            waiters = value._waiters
-            if waiters is not None:
-                value._waiters = None
-                for resume in waiters:
-                    resume(value)
+            self._resolve(value)
         if self._effects and event in self._effects:
             self._completed(event)
+
+    def _resolve(self, value: Value) -> None:
+        """Mark ``value`` done and resume whoever waits for it (loop thread only)."""
+        value._done = True
+        waiters = value._waiters
+        if waiters is not None:
+            value._waiters = None
+            for resume in waiters:
+                resume(value)
 
     def _listened(self, name: str, channels: tuple[Any, ...]) -> bool:
         """Whether any handler would receive ``name`` fired on ``channels``."""
@@ -733,237 +620,12 @@ class Manager:
                 self.fire(event.child("complete", event, value), *channels)
             event = record[1]
 
-    # -- coroutine tasks ---------------------------------------------------
-
-    def registerTask(self, task: tuple[Event, Any, Any]) -> None:
-        """Make ``task`` (``(event, generator, parent)``) runnable."""
-        self.root._tasks.add(task)
-
-    def unregisterTask(self, task: tuple[Event, Any, Any]) -> None:
-        """Forget ``task``; a task that is not registered is ignored."""
-        self.root._tasks.discard(task)
-
-    def processTask(self, event: Event, task: Any, parent: Any = None) -> None:
-        """Advance one coroutine task by one step."""
-        self.root._step(event, task, parent, None, None)
-
-    def _step(
-        self, event: Event, task: Any, parent: Any, send: Any, throw: BaseException | None
-    ) -> None:
-        """Advance a task, then act on what it yields (see module doc)."""
-        key = (event, task, parent)
-        while True:
-            try:
-                if throw is not None:
-                    exc, throw = throw, None
-                    yielded = task.throw(exc)
-                else:
-                    yielded = task.send(send)
-            except StopIteration:
-                self._tasks.discard(key)
-                self._task_finished(event, parent, False)
-                return
-            except KeyboardInterrupt:
-                self._tasks.discard(key)
-                self.stop()
-                return
-            except SystemExit as e:
-                self._tasks.discard(key)
-                self.stop(e.code)
-                return
-            except Exception:
-                self._tasks.discard(key)
-                etype, evalue, etb = _exc_info()
-                self._task_failed(event, parent, (etype, evalue, etb))
-                return
-            send = None
-            if yielded is None:
-                self._tasks.add(key)
-                return
-            kind = type(yielded)
-            if kind is _Wait:
-                self._tasks.discard(key)
-                ready = self._start_wait(yielded, key)
-                if ready is None:
-                    return  # parked until the awaited event is done
-                send = ready
-                continue
-            if kind is Sleep or isinstance(yielded, Sleep):
-                self._tasks.discard(key)
-                yielded.task = key
-                self._push_timer(yielded.expiry, ("sleep", key))
-                return
-            if isgenerator(yielded):
-                throw = TypeError(
-                    f"a coroutine handler yielded a generator ({yielded!r}); "
-                    "use 'yield from' to delegate, or yield self.call()/self.wait()"
-                )
-                continue
-            event.value.value = yielded
-            self._tasks.add(key)
-            self._tasks_ready = True
-            return
-
-    def _task_finished(self, event: Event, parent: Any, raised: bool) -> None:
-        if parent is not None:
-            self._tasks.add(parent)
-        event.waitingHandlers -= 1
-        if event.waitingHandlers <= 0:
-            event.waitingHandlers = 0
-            event.value.inform(True)
-            self._event_done(event, raised)
-
-    def _task_failed(self, event: Event, parent: Any, excinfo: ExcInfo) -> None:
-        # 3.2.5 left such an event unfinished forever; it finishes, with errors.
-        value = event.value
-        value.errors = True
-        value.value = excinfo
-        if event.failure:
-            self.fire(event.child("failure", event, excinfo), *event.channels)
-        self.fire(exception(excinfo[0], excinfo[1], excinfo[2], handler=None, fevent=event))
-        self._task_finished(event, parent, True)
-
-    # -- call / wait -------------------------------------------------------
-
-    def waitEvent(self, event: Event | str, *channels: Any, **kwargs: Any) -> Any:
-        """Wait for an event: ``value = yield self.wait("name")``.
-
-        Args:
-            event: an event name (the next one dispatched on the channels) or
-                an event instance (that very event).
-            *channels: where to listen (default: this manager's channel).
-            timeout: seconds (< 0: no limit); on expiry ``TimeoutError`` is
-                raised at the ``yield``.
-
-        Returns:
-            A generator-like object to yield from a coroutine handler; it
-            resumes the handler with the awaited event's :class:`Value`.
-        """
-        timeout = kwargs.get("timeout", -1)
-        if isinstance(event, Event):
-            channels = event.channels or channels
-        return _Wait(self, event, channels, -1 if timeout is None else timeout, False)
-
-    wait = waitEvent
-
-    def callEvent(self, event: Event, *channels: Any, **kwargs: Any) -> Any:
-        """Fire ``event`` and wait until it is done: ``value = yield self.call(e)``.
-
-        Args:
-            event: the event to fire.
-            *channels: where to fire it (normal ``fire`` rules).
-            timeout: seconds (< 0: no limit); on expiry ``TimeoutError`` is
-                raised at the ``yield``.
-
-        Returns:
-            A generator-like object to yield from a coroutine handler; it
-            resumes the handler with the event's :class:`Value`.
-        """
-        timeout = kwargs.get("timeout", -1)
-        return _Wait(self, event, channels, -1 if timeout is None else timeout, True)
-
-    call = callEvent
-
-    def _start_wait(self, w: _Wait, task: Any) -> Value | None:
-        """Start waiting; returns the Value at once if it is already done."""
-        manager = w.manager
-        event = w.event
-        if w.call:
-            assert isinstance(event, Event)
-            event.alert_done = True
-            target = manager.fire(event, *w.channels)
-        elif isinstance(event, Event):
-            event.alert_done = True
-            target = event.value
-            if target is None:  # not fired yet: wait for it by identity
-                self._install_name_waiter(w, task, event.name, identity=event)
-                return None
-        else:
-            self._install_name_waiter(w, task, event, identity=None)
-            return None
-        return self._attach(w, task, target)
-
-    def _attach(self, w: _Wait, task: Any, target: Value) -> Value | None:
-        w.target = target
-        if target._done:
-            w.done = True
-            return target
-
-        def resume(value: Value, w: _Wait = w, key: Any = task) -> None:
-            # A wait iterated by hand (key None) is polled by its caller instead.
-            if not w.done and key is not None:
-                w.done = True
-                self._step(key[0], key[1], key[2], value, None)
-
-        if target._waiters is None:
-            target._waiters = [resume]
-        else:
-            target._waiters.append(resume)
-        if w.timeout is not None and w.timeout >= 0 and task is not None:
-            self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
-        return None
-
-    def _install_name_waiter(self, w: _Wait, task: Any, name: str, identity: Event | None) -> None:
-        manager = w.manager
-        channels = w.channels or (None,)
-        installed: list[Any] = []
-
-        def on_event(event: Event, *args: Any, **kwargs: Any) -> None:
-            if w.done or w.target is not None or (identity is not None and event is not identity):
-                return
-            for h in installed:
-                try:
-                    manager.removeHandler(h)
-                except (KeyError, ValueError):
-                    pass
-            installed.clear()
-            event.alert_done = True
-            self._attach(w, task, event.value)
-
-        for channel in channels:
-            f = handler(name, channel=channel, priority=float("inf"))(_waiter_function(on_event))
-            installed.append(manager.addHandler(f))
-        # remembered so that a timeout or close() can remove them
-        if self._waiting is None:
-            self._waiting = {}
-        self._waiting[w] = installed
-        if w.timeout is not None and w.timeout >= 0 and task is not None:
-            self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
-
-    def _cancel_wait(self, w: _Wait) -> None:
-        w.done = True
-        installed = self._waiting.pop(w, ()) if self._waiting else ()
-        for h in installed:
-            try:
-                w.manager.removeHandler(h)
-            except (KeyError, ValueError):
-                pass
-
-    def _push_timer(self, when: float, entry: Any) -> None:
-        if not self._timers:
-            self._timers = []
-        heapq.heappush(self._timers, (when, next_seq(), entry))
-
-    def _run_timers(self) -> None:
-        """Resume sleepers whose time has come; throw TimeoutError at expired waits."""
-        timers = self._timers
-        now = _clock.now()
-        while timers and timers[0][0] <= now:
-            _, _, entry = heapq.heappop(timers)
-            if entry[0] == "sleep":
-                self._tasks.add(entry[1])
-                self._tasks_ready = True
-            else:
-                _, w, task = entry
-                if w.done:
-                    continue
-                self._cancel_wait(w)
-                self._step(task[0], task[1], task[2], None, TimeoutError())
-
     # -- the loop ----------------------------------------------------------
 
     def tick(self, timeout: float = -1) -> None:
         """One loop iteration: timers, tasks, one batch, then the idle step."""
+        if self._pending:
+            self._run_pending()
         if self._timers:
             self._run_timers()
         tasks = self._tasks
@@ -983,14 +645,16 @@ class Manager:
             handlers = self._cache["generate_events"][("*",)]
         except KeyError:
             handlers = self._handlers_for("generate_events", ("*",))
-        if len(handlers) == 1 and (self._queue or self._tasks_ready or not self._running):
+        if len(handlers) == 1 and (
+            self._queue or self._tasks_ready or self._pending or not self._running
+        ):
             return  # only the fallback, which would not wait: skip the event
         with self._lock:
             if self._queue or self._batch_left or self._queue.heap or not self._running:
                 time_left: float = 0
             else:
                 time_left = timeout
-                if self._tasks_ready:
+                if self._tasks_ready or self._pending:
                     time_left = 0
                 elif self._tasks:
                     # Only tasks that poll (yield None) are left: 3.2.5's cadence.
@@ -1187,17 +851,3 @@ class Manager:
 
 
 _FunctionType = type(lambda: None)
-
-
-def _exc_info() -> ExcInfo:
-    """``sys.exc_info()`` inside an ``except`` block, typed as not ``None``."""
-    return sys.exc_info()  # type: ignore[return-value]
-
-
-def _waiter_function(on_event: Callable[..., None]) -> Callable[..., None]:
-    """A fresh function object (handler attributes are per function)."""
-
-    def _on_awaited_event(self: Any, event: Event, *args: Any, **kwargs: Any) -> None:
-        on_event(event, *args, **kwargs)
-
-    return _on_awaited_event

@@ -1,9 +1,9 @@
 """``Worker`` and ``task``: run blocking functions in a thread or process pool.
 
 The ``task`` handler submits the function to the pool and parks as a
-coroutine; the pool's completion callback (in a pool thread) wakes the loop
-through the thread-safe ``fire`` path, so a result is picked up at once,
-without polling.
+coroutine on a private Value; the pool's completion callback (in a pool
+thread) hands that Value to the loop thread, which resolves it and resumes
+the coroutine at once: no polling, no internal events.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from .components import BaseComponent
 from .events import Event
 from .handlers import handler
+from .values import Value
 
 __all__ = ["DEFAULT_WORKERS", "BaseComponent", "Event", "Worker", "handler", "task"]
 
@@ -39,10 +40,6 @@ class task(Event):
 
     def __init__(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(f, *args, **kwargs)
-
-
-class _task_done(Event):
-    """Internal: a pool finished a task (wakes the loop)."""
 
 
 class Worker(BaseComponent):
@@ -74,10 +71,14 @@ class Worker(BaseComponent):
     def _on_task(
         self, f: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> Generator[Any, Any, Any]:
-        wake = _Wake(self)
-        result = self.pool.apply_async(f, args, kwargs, callback=wake, error_callback=wake)
-        while not result.ready():
-            yield self.wait(wake.event)
+        done = Value()
+        root = self.root
+
+        def finished(_: Any) -> None:  # in a pool thread
+            root._call_in_loop(root._resolve, done)
+
+        result = self.pool.apply_async(f, args, kwargs, callback=finished, error_callback=finished)
+        yield self.wait(done)
         yield result.get()
 
     @handler("stopped", "unregistered", channel="*")
@@ -86,14 +87,3 @@ class Worker(BaseComponent):
             return
         self.pool.close()
         self.pool.join()
-
-
-class _Wake:
-    """Pool callback: fires an internal event the task coroutine waits on."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.event = _task_done()
-
-    def __call__(self, _result: Any) -> None:
-        self.worker.fire(self.event, self.worker)

@@ -169,10 +169,12 @@ class Scheduler:
     _waiting: dict[_Wait, list[Any]] | None = None  # name waits: their temporary handlers
     _timers: list[tuple[float, int, Any]] = ()  # type: ignore[assignment]
     _pending: deque[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+    # Runnable tasks; a shared empty frozenset until the first task (lazy, as
+    # most components never run one).
+    _tasks: set[tuple[Event, Any, Any]] = frozenset()  # type: ignore[assignment]
 
     if TYPE_CHECKING:
         root: Manager
-        _tasks: set[tuple[Event, Any, Any]]
 
         def fire(self, event: Event, *channels: Any, priority: float = 0) -> Value: ...
         def stop(self, code: Any = None) -> None: ...
@@ -181,13 +183,24 @@ class Scheduler:
         def removeHandler(self, method: Any, event: str | None = None) -> None: ...
         def _event_done(self, event: Event, raised: bool) -> None: ...
 
+    def _add_task(self, task: tuple[Event, Any, Any]) -> None:
+        tasks = self._tasks
+        if not isinstance(tasks, set):  # the shared empty default: make our own
+            tasks = self._tasks = set()
+        tasks.add(task)
+
+    def _drop_task(self, task: tuple[Event, Any, Any]) -> None:
+        tasks = self._tasks
+        if task in tasks:
+            tasks.remove(task)
+
     def registerTask(self, task: tuple[Event, Any, Any]) -> None:
         """Make ``task`` (``(event, generator, parent)``) runnable."""
-        self.root._tasks.add(task)
+        self.root._add_task(task)
 
     def unregisterTask(self, task: tuple[Event, Any, Any]) -> None:
         """Forget ``task``; a task that is not registered is ignored."""
-        self.root._tasks.discard(task)
+        self.root._drop_task(task)
 
     def processTask(self, event: Event, task: Any, parent: Any = None) -> None:
         """Advance one coroutine task by one step."""
@@ -206,36 +219,36 @@ class Scheduler:
                 else:
                     yielded = task.send(send)
             except StopIteration:
-                self._tasks.discard(key)
+                self._drop_task(key)
                 self._task_finished(event, parent, False)
                 return
             except KeyboardInterrupt:
-                self._tasks.discard(key)
+                self._drop_task(key)
                 self.stop()
                 return
             except SystemExit as e:
-                self._tasks.discard(key)
+                self._drop_task(key)
                 self.stop(e.code)
                 return
             except Exception:
-                self._tasks.discard(key)
+                self._drop_task(key)
                 etype, evalue, etb = _exc_info()
                 self._task_failed(event, parent, (etype, evalue, etb))
                 return
             send = None
             if yielded is None:
-                self._tasks.add(key)
+                self._add_task(key)
                 return
             kind = type(yielded)
             if kind is _Wait:
-                self._tasks.discard(key)
+                self._drop_task(key)
                 ready = self._start_wait(yielded, key)
                 if ready is None:
                     return  # parked until the awaited event is done
                 send = ready
                 continue
             if kind is Sleep or isinstance(yielded, Sleep):
-                self._tasks.discard(key)
+                self._drop_task(key)
                 yielded.task = key
                 self._push_timer(yielded.expiry, ("sleep", key))
                 return
@@ -246,13 +259,13 @@ class Scheduler:
                 )
                 continue
             event.value.value = yielded
-            self._tasks.add(key)
+            self._add_task(key)
             self._tasks_ready = True
             return
 
     def _task_finished(self, event: Event, parent: Any, raised: bool) -> None:
         if parent is not None:
-            self._tasks.add(parent)
+            self._add_task(parent)
         event.waitingHandlers -= 1
         if event.waitingHandlers <= 0:
             event.waitingHandlers = 0
@@ -397,7 +410,7 @@ class Scheduler:
         while timers and timers[0][0] <= now:
             _, _, entry = heapq.heappop(timers)
             if entry[0] == "sleep":
-                self._tasks.add(entry[1])
+                self._add_task(entry[1])
                 self._tasks_ready = True
             else:
                 _, w, task = entry

@@ -55,14 +55,18 @@ def resolve_channel(node: Manager, h: Any) -> Any:
 
 
 class Index:
-    """name -> resolved channel -> {handler: (seq, owner)} for a whole tree."""
+    """name -> resolved channel -> {handler: seq} for a whole tree.
+
+    Entries are plain ints in nested dicts: an index entry allocates no
+    object of its own (every object a registration allocates costs GC time).
+    """
 
     __slots__ = ("by_name", "where")
 
     def __init__(self) -> None:
-        self.by_name: dict[str, dict[Any, dict[Any, tuple[int, Manager]]]] = {}
-        # (name, handler) -> the channel bucket it is in, for O(1) removal
-        self.where: dict[tuple[str, Any], Any] = {}
+        self.by_name: dict[str, dict[Any, dict[Any, int]]] = {}
+        # name -> handler -> the channel bucket it is in, for O(1) removal
+        self.where: dict[str, dict[Any, Any]] = {}
 
     def add_node(self, node: Manager) -> None:
         seqs = node._handler_seq
@@ -81,14 +85,16 @@ class Index:
 
     def add(self, name: str, node: Manager, h: Any, seq: int) -> None:
         chan = resolve_channel(node, h)
-        self.by_name.setdefault(name, {}).setdefault(chan, {})[h] = (seq, node)
-        self.where[(name, h)] = chan
+        self.by_name.setdefault(name, {}).setdefault(chan, {})[h] = seq
+        self.where.setdefault(name, {})[h] = chan
 
     def remove(self, name: str, node: Manager, h: Any) -> None:
-        try:
-            chan = self.where.pop((name, h))
-        except KeyError:
+        where = self.where.get(name)
+        if where is None or h not in where:
             return
+        chan = where.pop(h)
+        if not where:
+            del self.where[name]
         buckets = self.by_name[name]
         bucket = buckets[chan]
         del bucket[h]
@@ -106,8 +112,7 @@ class Index:
                 continue
             if channel == "*":
                 for bucket in buckets.values():
-                    for h, (seq, _) in bucket.items():
-                        found[h] = seq
+                    found.update(bucket)
                 continue
             for chan in ("*", channel):
                 try:
@@ -115,9 +120,7 @@ class Index:
                 except TypeError:  # an unhashable channel matches nothing by value
                     maybe = None
                 if maybe:
-                    bucket = maybe
-                    for h, (seq, _) in bucket.items():
-                        found[h] = seq
+                    found.update(maybe)
             if getattr(channel, "root", None) is root and hasattr(channel, "_handlers"):
                 # Fired at a component instance: all of its handlers match.
                 owned = channel._handlers.get(key)

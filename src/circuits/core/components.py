@@ -12,7 +12,7 @@ creating a component costs a few dict operations per handler, not a walk of
 
 from __future__ import annotations
 
-from types import FunctionType, MethodType
+from types import MethodType
 from typing import Any
 
 from .events import Event, registered, unregistered
@@ -148,14 +148,7 @@ class BaseComponent(Manager):
         if callable(init):
             init(*args, **kwargs)
 
-        # A function of its own per instance: its handler channel is the instance.
-        f: Any = FunctionType(
-            _on_prepare_unregister_complete.__code__,
-            _on_prepare_unregister_complete.__globals__,
-            "_on_prepare_unregister_complete",
-        )
-        f.event = True  # known: spares the signature inspection per component
-        self.addHandler(handler("prepare_unregister_complete", channel=self)(f))
+        self.addHandler(_UnregisterComplete(self))
 
     @property
     def unregister_pending(self) -> bool:
@@ -222,14 +215,42 @@ def _is_member(v: Any) -> bool:
     return isinstance(v, BaseComponent) or (callable(v) and getattr(v, "handler", False) is True)
 
 
-def _on_prepare_unregister_complete(self: Any, event: Event, e: Any, value: Any) -> None:
-    self._unregister_pending = False
-    parent = self.parent
-    self.fire(unregistered(self, parent))
-    if parent is not self:
-        parent.unregisterChild(self)
-        self.parent = self
-        self._updateRoot(self)
+class _UnregisterComplete:
+    """The handler every component has for ``prepare_unregister_complete``.
+
+    It behaves as a bound method whose handler channel is the component
+    itself, which a function shared by all instances cannot carry; one small
+    slotted object per component is cheaper than a function of its own.
+    """
+
+    __slots__ = ("__self__",)
+
+    handler = True
+    names = ("prepare_unregister_complete",)
+    priority = 0
+    override = False
+    event = True
+    __name__ = "_on_prepare_unregister_complete"
+
+    def __init__(self, component: BaseComponent) -> None:
+        self.__self__ = component
+
+    @property
+    def channel(self) -> BaseComponent:
+        return self.__self__
+
+    def __call__(self, event: Event, e: Any, value: Any) -> None:
+        component = self.__self__
+        component._unregister_pending = False
+        parent = component.parent
+        component.fire(unregistered(component, parent))
+        if parent is not component:
+            parent.unregisterChild(component)
+            component.parent = component
+            component._updateRoot(component)
+
+    def __repr__(self) -> str:
+        return f"<bound method {type(self.__self__).__name__}._on_prepare_unregister_complete>"
 
 
 Component = HandlerMetaClass("Component", (BaseComponent,), {})

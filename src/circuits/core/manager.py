@@ -119,6 +119,7 @@ class _Queue(deque[Event]):
 
 _prio_seq = itertools.count()
 _new_value = object.__new__
+_NO_CACHE: dict[str, Any] = {}  # never written to: see Manager._handlers_for
 
 
 class Manager(Scheduler):
@@ -141,12 +142,13 @@ class Manager(Scheduler):
     # (sleeps, wait timeouts) are made on first use: most components never
     # need them, and every container allocated per component costs GC time.
     _effects: dict[Event, list[Any]] | None = None
+    # The dispatch cache ((name -> channels -> handlers), see _handlers_for)
+    # and the catch-all handlers on "*": shared empty defaults until used.
+    _cache: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, bool], ...]]] = _NO_CACHE
+    _globals: set[Any] = frozenset()  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._queue = _Queue()
-        self._tasks: set[tuple[Event, Any, Any]] = set()
-        self._cache: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, bool], ...]]] = {}
-        self._globals: set[Any] = set()
         self._handlers: dict[str, set[Any]] = {}
         self._handler_seq: dict[Any, int] = {}
         self._lock = threading.RLock()
@@ -243,6 +245,8 @@ class Manager(Scheduler):
         with self.root._lock:
             self._handler_seq.setdefault(method, next_seq())
             if not names and method.channel == "*":
+                if not isinstance(self._globals, set):
+                    self._globals = set()
                 self._globals.add(method)
                 keys: tuple[str, ...] = ("*",)
             elif not names:
@@ -305,6 +309,8 @@ class Manager(Scheduler):
             elif not handlers and name == "signal":
                 handlers.append(self._fallback("signal").signal)
             entry = tuple((h, bool(h.event)) for h in handlers)
+            if self._cache is _NO_CACHE:
+                self._cache = {}
             per_name = self._cache.setdefault(name, {})
             if len(per_name) >= CACHE_KEYS_PER_NAME:
                 per_name.clear()
@@ -550,7 +556,7 @@ class Manager(Scheduler):
         if type(result) is GeneratorType:
             event.waitingHandlers += 1
             value.promise = True
-            self._tasks.add((event, result, None))
+            self._add_task((event, result, None))
             self._tasks_ready = True
         else:
             value.value = result

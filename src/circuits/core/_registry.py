@@ -17,7 +17,7 @@ channels runs twice, as in 3.2.5) and stably sorted by descending priority.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,8 +36,14 @@ def next_seq() -> int:
     return next(_seq)
 
 
-def walk(node: Manager) -> Iterator[Manager]:
+def walk(node: Manager) -> Iterable[Manager]:
     """``node`` and all its descendants, each once, depth first."""
+    if not node.components:
+        return (node,)  # a leaf, the common case: no generator, no set
+    return _walk(node)
+
+
+def _walk(node: Manager) -> Iterator[Manager]:
     stack = [node]
     seen: set[int] = set()
     while stack:

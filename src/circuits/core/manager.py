@@ -45,6 +45,7 @@ import itertools
 import logging
 import os
 import signal as _signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -119,6 +120,7 @@ class _Queue(deque[Event]):
 
 _prio_seq = itertools.count()
 _new_value = object.__new__
+_refcount = sys.getrefcount
 _NO_CACHE: dict[str, Any] = {}  # never written to: see Manager._handlers_for
 
 
@@ -533,6 +535,11 @@ class Manager(Scheduler):
                     or effects
                 ):
                     self._event_done(event, raised)
+                elif _refcount(value) == 3 and _refcount(event) == 3:
+                    # Nothing but this loop holds the event or its Value (each
+                    # is held by the other, a local and the call): break their
+                    # cycle so both are freed now, not by the cyclic GC.
+                    del value.event
                 else:
                     value._done = True
         finally:

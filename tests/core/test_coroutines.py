@@ -14,8 +14,7 @@ import time
 import pytest
 
 import circuits
-from circuits import Component, Event, Manager, TimeoutError, handler, sleep
-from circuits.core import _clock
+from circuits import Component, Event, Manager, TimeoutError, sleep
 from circuits.core.manager import CallValue, Sleep
 from circuits.core.values import Value
 
@@ -40,39 +39,6 @@ class bad(Event):
     success = True
     failure = True
     complete = True
-
-
-@pytest.fixture
-def clock():
-    fake = _clock.FakeClock(1000.0)
-    previous = _clock.set_clock(fake)
-    yield fake
-    _clock.set_clock(previous)
-
-
-@pytest.fixture
-def running():
-    """Start apps in a loop thread; stop and join them in teardown."""
-    started: list[tuple[Manager, threading.Thread]] = []
-
-    def start(app: Manager) -> Manager:
-        ready = threading.Event()
-
-        @handler("started", channel="*")
-        def _loop_started(self, manager):
-            ready.set()
-
-        app.addHandler(_loop_started)
-        thread, _ = app.start()
-        started.append((app, thread))
-        assert ready.wait(5), "no 'started'"
-        return app
-
-    yield start
-    for app, thread in started:
-        app.stop()
-        thread.join(5)
-        assert not thread.is_alive(), "loop thread did not stop"
 
 
 def ticks(m: Manager, n: int) -> None:

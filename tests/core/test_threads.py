@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from circuits import Component, Event, Manager, handler
+from circuits import Component, Event, handler
 
 
 class hit(Event):
@@ -18,31 +18,6 @@ class hit(Event):
 
 class ping(Event):
     pass
-
-
-@pytest.fixture
-def running():
-    """Start apps in a loop thread; stop and join them in teardown."""
-    started: list[tuple[Manager, threading.Thread]] = []
-
-    def start(app: Manager) -> Manager:
-        ready = threading.Event()
-
-        @handler("started", channel="*")
-        def _loop_started(self, manager):
-            ready.set()
-
-        app.addHandler(_loop_started)
-        thread, _ = app.start()
-        started.append((app, thread))
-        assert ready.wait(5), "no 'started'"
-        return app
-
-    yield start
-    for app, thread in started:
-        app.stop()
-        thread.join(5)
-        assert not thread.is_alive(), "loop thread did not stop"
 
 
 THREADS = 8

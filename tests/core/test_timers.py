@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from circuits import Component, Event, Manager, Timer, handler
-from circuits.core import _clock
 
 
 class ding(Event):
@@ -24,14 +23,6 @@ class ding(Event):
 
 class sync(Event):
     pass
-
-
-@pytest.fixture
-def clock():
-    fake = _clock.FakeClock(1000.0)
-    previous = _clock.set_clock(fake)
-    yield fake
-    _clock.set_clock(previous)
 
 
 class App(Component):

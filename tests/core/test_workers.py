@@ -31,31 +31,6 @@ class go(Event):
     pass
 
 
-@pytest.fixture
-def running():
-    """Start apps in a loop thread; stop and join them in teardown."""
-    started: list[tuple[Manager, threading.Thread]] = []
-
-    def start(app: Manager) -> Manager:
-        ready = threading.Event()
-
-        @handler("started", channel="*")
-        def _loop_started(self, manager):
-            ready.set()
-
-        app.addHandler(_loop_started)
-        thread, _ = app.start()
-        started.append((app, thread))
-        assert ready.wait(5), "no 'started'"
-        return app
-
-    yield start
-    for app, thread in started:
-        app.stop()
-        thread.join(10)
-        assert not thread.is_alive(), "loop thread did not stop"
-
-
 def test_task_event():
     e = task(add, 1, 2, x=3)
     assert e.name == "task"

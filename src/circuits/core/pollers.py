@@ -334,16 +334,8 @@ class _KernelPoller(BasePoller):
 
     def _watch(self, fd: Any, reading: bool, writing: bool) -> None:
         mask = (self._IN if reading else 0) | (self._OUT if writing else 0)
-        n = self._filenos.get(fd)
-        if n is None:
-            n = _fileno(fd)
-            if n < 0:
-                raise ValueError(f"cannot watch {fd!r}: it is closed")
-            stale = self._objects.get(n)
-            if stale is not None and stale is not fd:
-                self.discard(stale)
-            self._filenos[fd] = n
-            self._objects[n] = fd
+        n, new = _number(self, fd)
+        if new:
             self._kernel_add(n, mask)
         elif self._masks.get(n) != mask:
             self._kernel_modify(n, mask)
@@ -531,16 +523,7 @@ class KQueue(BasePoller):
                     raise
 
     def _watch(self, fd: Any, reading: bool, writing: bool) -> None:
-        n = self._filenos.get(fd)
-        if n is None:
-            n = _fileno(fd)
-            if n < 0:
-                raise ValueError(f"cannot watch {fd!r}: it is closed")
-            stale = self._objects.get(n)
-            if stale is not None and stale is not fd:
-                self.discard(stale)
-            self._filenos[fd] = n
-            self._objects[n] = fd
+        n, _ = _number(self, fd)
         was_reading, was_writing = self._filters.get(n, (False, False))
         changes = []
         if reading != was_reading:
@@ -637,3 +620,22 @@ def _close_all(objects: list[Any]) -> None:
                 obj.close()
         except OSError:
             pass
+
+
+def _number(poller: Any, fd: Any) -> tuple[int, bool]:
+    """``fd``'s number in a kernel poller, remembered on first sight (then ``True``).
+
+    A number reused by a new object replaces the stale entry.
+    """
+    n: int | None = poller._filenos.get(fd)
+    if n is not None:
+        return n, False
+    n = _fileno(fd)
+    if n < 0:
+        raise ValueError(f"cannot watch {fd!r}: it is closed")
+    stale = poller._objects.get(n)
+    if stale is not None and stale is not fd:
+        poller.discard(stale)
+    poller._filenos[fd] = n
+    poller._objects[n] = fd
+    return n, True

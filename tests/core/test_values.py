@@ -423,3 +423,37 @@ def test_class_level_notify(notify):
     rec.fire(noisy())
     drain(rec)
     assert rec.names().count(name) == 1
+
+
+# -- an event and its Value stay linked for whoever holds either -----------------------
+
+
+def _app_returning(result):
+    from circuits import Component, handler
+
+    class App(Component):
+        @handler("foo")
+        def _foo(self):
+            return result
+
+    return App()
+
+
+def test_a_value_held_alone_keeps_its_event():
+    app = _app_returning(1)
+    value = app.fire(Event.create("foo"))
+    while len(app):
+        app.flush()
+    assert value.event is not None
+    assert value.event.name == "foo"
+    assert value.value == 1
+
+
+def test_an_event_held_alone_keeps_its_value():
+    app = _app_returning(2)
+    event = Event.create("foo")
+    app.fire(event)
+    while len(app):
+        app.flush()
+    assert event.value.value == 2
+    assert event.value.event is event

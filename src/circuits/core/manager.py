@@ -121,6 +121,10 @@ class _Queue(deque[Event]):
 _prio_seq = itertools.count()
 _new_value = object.__new__
 _refcount = sys.getrefcount
+# Up to 3.13 every reference a frame holds is counted; from 3.14 the
+# interpreter may borrow them, and sys.getrefcount() can no longer prove that
+# nothing else holds an object.
+_COUNTED_REFS = sys.version_info < (3, 14)
 _NO_CACHE: dict[str, Any] = {}  # never written to: see Manager._handlers_for
 
 
@@ -535,7 +539,7 @@ class Manager(Scheduler):
                     or effects
                 ):
                     self._event_done(event, raised)
-                elif _refcount(value) == 3 and _refcount(event) == 3:
+                elif _COUNTED_REFS and _refcount(value) == 3 and _refcount(event) == 3:
                     # Nothing but this loop holds the event or its Value (each
                     # is held by the other, a local and the call): break their
                     # cycle so both are freed now, not by the cyclic GC.

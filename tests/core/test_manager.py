@@ -1635,3 +1635,23 @@ def test_run_with_a_subclass_that_clears_running_in_tick():
     m.run()
     assert log == ["started"]
     assert len(m) == 0
+
+
+def test_removing_a_global_catch_all_keeps_it_working():
+    # §4.2 quirk: removeHandler never removes _globals handlers; they keep running
+    from circuits import handler as make_handler
+
+    seen = []
+
+    @make_handler(channel="*")
+    def everything(self, event, *args, **kwargs):
+        seen.append(event.name)
+
+    m = Manager()
+    h = m.addHandler(everything)
+    m.removeHandler(h)
+    assert h in m._globals
+    m.fire(foo())
+    while len(m):
+        m.flush()
+    assert seen == ["foo"]

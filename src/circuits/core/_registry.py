@@ -55,6 +55,14 @@ def _walk(node: Manager) -> Iterator[Manager]:
         stack.extend(n.components)
 
 
+def seq_of(node: Manager, h: Any) -> int:
+    """``h``'s registration number (given now to a handler added behind addHandler's back)."""
+    seq = node._handler_seq.get(h)
+    if seq is None:
+        seq = node._handler_seq[h] = next_seq()
+    return seq
+
+
 def resolve_channel(node: Manager, h: Any) -> Any:
     c = h.channel
     return getattr(node, "channel", None) if c is None else c
@@ -75,12 +83,11 @@ class Index:
         self.where: dict[str, dict[Any, Any]] = {}
 
     def add_node(self, node: Manager) -> None:
-        seqs = node._handler_seq
         for name, hs in node._handlers.items():
             for h in hs:
-                self.add(name, node, h, seqs[h])
+                self.add(name, node, h, seq_of(node, h))
         for h in node._globals:
-            self.add("*", node, h, seqs[h])
+            self.add("*", node, h, seq_of(node, h))
 
     def remove_node(self, node: Manager) -> None:
         for name, hs in node._handlers.items():
@@ -132,10 +139,10 @@ class Index:
                 owned = channel._handlers.get(key)
                 if owned:
                     for h in owned:
-                        found[h] = channel._handler_seq[h]
+                        found[h] = seq_of(channel, h)
                 if key == "*":
                     for h in channel._globals:
-                        found[h] = channel._handler_seq[h]
+                        found[h] = seq_of(channel, h)
         return sorted(((seq, h) for h, seq in found.items()), key=lambda t: t[0])
 
 

@@ -291,7 +291,9 @@ class Manager(Scheduler):
                         delattr(self, method.__name__)
                     except AttributeError:
                         pass
-            if not any(method in hs for hs in self._handlers.values()):
+            if method not in self._globals and not any(
+                method in hs for hs in self._handlers.values()
+            ):
                 self._handler_seq.pop(method, None)
             root._invalidate()
 

@@ -43,6 +43,14 @@ from .core import (
 )
 from .version import __version__ as __version__
 
+
+def run_async(app: Manager) -> None:
+    """Run ``app`` on a new asyncio loop until it stops (``asyncio.run(app.run_async())``)."""
+    from .core._asyncio import run_async as _run_async
+
+    _run_async(app)
+
+
 __author__ = "James Mills"
 __date__ = "2026-11-25"
 
@@ -61,6 +69,7 @@ __all__ = [
     "handler",
     "ipc",
     "reprhandler",
+    "run_async",
     "sleep",
     "task",
 ]

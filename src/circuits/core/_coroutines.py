@@ -24,9 +24,9 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from inspect import isgenerator
-from types import TracebackType
+from types import CoroutineType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _clock
@@ -84,6 +84,14 @@ class Sleep(Iterator["Sleep"]):
         if self.expired:
             raise StopIteration
         return self
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        if _in_asyncio_task():
+            import asyncio
+
+            yield from asyncio.sleep(max(0.0, self.expiry - _clock.now())).__await__()
+        else:
+            yield self
 
     @property
     def expired(self) -> bool:
@@ -149,6 +157,15 @@ class _Wait:
         self.manager.root._cancel_wait(self)
         raise StopIteration
 
+    def __await__(self) -> Generator[Any, Any, Value]:
+        if _in_asyncio_task():
+            from ._asyncio import wait_future
+
+            value: Value = yield from wait_future(self).__await__()
+            return value
+        value = yield self
+        return value
+
     def send(self, value: Any) -> Any:
         return self.__next__()
 
@@ -158,6 +175,31 @@ class _Wait:
 
     def close(self) -> None:
         self.manager.root._cancel_wait(self)
+
+
+class _TaskResumer:
+    """Resumes a circuits-driven task when its wait ends (value or exception)."""
+
+    __slots__ = ("key", "root")
+
+    def __init__(self, root: Any, key: tuple[Event, Any, Any]) -> None:
+        self.root = root
+        self.key = key
+
+    def __call__(self, value: Value | None, exc: BaseException | None) -> None:
+        key = self.key
+        self.root._step(key[0], key[1], key[2], value, exc)
+
+
+def _in_asyncio_task() -> bool:
+    """Whether the caller runs inside an asyncio task (so awaitables must be futures)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False  # nothing can be running on asyncio
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:
+        return False  # no running loop in this thread
 
 
 class Scheduler:
@@ -172,9 +214,12 @@ class Scheduler:
     # Runnable tasks; a shared empty frozenset until the first task (lazy, as
     # most components never run one).
     _tasks: set[tuple[Event, Any, Any]] = frozenset()  # type: ignore[assignment]
+    # Circuits-driven coroutine tasks -> the component whose handler they are.
+    _coros: dict[tuple[Event, Any, Any], Any] | None = None
 
     if TYPE_CHECKING:
         root: Manager
+        _gen_event: Any
 
         def fire(self, event: Event, *channels: Any, priority: float = 0) -> Value: ...
         def stop(self, code: Any = None) -> None: ...
@@ -211,6 +256,12 @@ class Scheduler:
     ) -> None:
         """Advance a task, then act on what it yields (see module doc)."""
         key = (event, task, parent)
+        if type(task) is CoroutineType:
+            if task.cr_frame is None:
+                return  # closed (cancelled) while it was waiting
+            coros = self._coros
+        else:
+            coros = None
         while True:
             try:
                 if throw is not None:
@@ -218,8 +269,12 @@ class Scheduler:
                     yielded = task.throw(exc)
                 else:
                     yielded = task.send(send)
-            except StopIteration:
+            except StopIteration as stop:
                 self._drop_task(key)
+                if coros:
+                    coros.pop(key, None)
+                if stop.value is not None and type(task) is CoroutineType:
+                    event.value.value = stop.value  # an async handler's return value
                 self._task_finished(event, parent, False)
                 return
             except KeyboardInterrupt:
@@ -232,8 +287,9 @@ class Scheduler:
                 return
             except Exception:
                 self._drop_task(key)
-                etype, evalue, etb = _exc_info()
-                self._task_failed(event, parent, (etype, evalue, etb))
+                if coros:
+                    coros.pop(key, None)
+                self._task_failed(event, parent, _no_loop_hint(_exc_info()))
                 return
             send = None
             if yielded is None:
@@ -242,7 +298,7 @@ class Scheduler:
             kind = type(yielded)
             if kind is _Wait:
                 self._drop_task(key)
-                ready = self._start_wait(yielded, key)
+                ready = self._start_wait(yielded, _TaskResumer(self, key))
                 if ready is None:
                     return  # parked until the awaited event is done
                 send = ready
@@ -252,6 +308,9 @@ class Scheduler:
                 yielded.task = key
                 self._push_timer(yielded.expiry, ("sleep", key))
                 return
+            if hasattr(yielded, "_asyncio_future_blocking"):
+                throw = RuntimeError(_NEEDS_ASYNCIO)
+                continue
             if isgenerator(yielded):
                 throw = TypeError(
                     f"a coroutine handler yielded a generator ({yielded!r}); "
@@ -271,6 +330,31 @@ class Scheduler:
             event.waitingHandlers = 0
             event.value.inform(True)
             self._event_done(event, raised)
+
+    def _task_cancelled(self, event: Event) -> None:
+        """An async handler was cancelled (stop/unregister): its event ends, with errors."""
+        value = event.value
+        value.errors = True
+        exc = asyncio_cancelled()
+        value.value = (type(exc), exc, None)
+        self._task_finished(event, None, True)
+
+    def _own_coroutine(self, key: tuple[Event, Any, Any], owner: Any) -> None:
+        """Remember which component a circuits-driven coroutine belongs to."""
+        if self._coros is None:
+            self._coros = {}
+        self._coros[key] = owner
+
+    def _close_coroutines(self, nodes: set[int] | None = None) -> None:
+        """Close the coroutine handlers of these components (by ``id``; all if None)."""
+        if not self._coros:
+            return
+        for key, owner in list(self._coros.items()):
+            if nodes is None or id(owner) in nodes:
+                del self._coros[key]
+                self._drop_task(key)
+                key[1].close()  # GeneratorExit at its await: a clean close
+                self._task_cancelled(key[0])
 
     def _task_failed(self, event: Event, parent: Any, excinfo: ExcInfo) -> None:
         # 3.2.5 left such an event unfinished forever; it finishes, with errors.
@@ -324,7 +408,12 @@ class Scheduler:
     call = callEvent
 
     def _start_wait(self, w: _Wait, task: Any) -> Value | None:
-        """Start waiting; returns the Value at once if it is already done."""
+        """Start waiting; returns the Value at once if it is already done.
+
+        ``task`` is called as ``task(value, None)`` when the awaited event is
+        done, or ``task(None, TimeoutError())`` on timeout (``None``: a wait
+        iterated by hand, which its caller polls).
+        """
         if w.timeout is not None and w.timeout >= 0 and task is not None:
             self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
         manager = w.manager
@@ -352,11 +441,11 @@ class Scheduler:
             w.done = True
             return target
 
-        def resume(value: Value, w: _Wait = w, key: Any = task) -> None:
-            # A wait iterated by hand (key None) is polled by its caller instead.
-            if not w.done and key is not None:
+        def resume(value: Value, w: _Wait = w, task: Any = task) -> None:
+            # A wait iterated by hand (task None) is polled by its caller instead.
+            if not w.done and task is not None:
                 w.done = True
-                self._step(key[0], key[1], key[2], value, None)
+                task(value, None)
 
         if target._waiters is None:
             target._waiters = [resume]
@@ -402,6 +491,11 @@ class Scheduler:
         if not self._timers:
             self._timers = []
         heapq.heappush(self._timers, (when, next_seq(), entry))
+        gen = self._gen_event
+        if gen is not None:
+            # Pushed while the loop idles (from an asyncio task or a signal
+            # handler on its thread): let it recompute its deadline.
+            gen.reduce_time_left(0)
 
     def _run_timers(self) -> None:
         """Resume sleepers whose time has come; throw TimeoutError at expired waits."""
@@ -417,7 +511,7 @@ class Scheduler:
                 if w.done:
                     continue
                 self._cancel_wait(w)
-                self._step(task[0], task[1], task[2], None, TimeoutError())
+                task(None, TimeoutError())
 
     def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop thread at its next tick (thread-safe)."""
@@ -448,3 +542,27 @@ def _waiter_function(on_event: Callable[..., None]) -> Callable[..., None]:
         on_event(event, *args, **kwargs)
 
     return _on_awaited_event
+
+
+_NEEDS_ASYNCIO = (
+    "this handler awaits an asyncio awaitable, which needs the asyncio loop: run the "
+    "application with 'await app.run_async()' (or circuits.run_async(app)) instead of "
+    "app.run()/app.start(); under those, await only circuits' own call(), wait() and sleep()"
+)
+
+
+def _no_loop_hint(excinfo: ExcInfo) -> ExcInfo:
+    """Turn asyncio's "no running event loop" into an error that says what to do."""
+    etype, evalue, etb = excinfo
+    if etype is RuntimeError and "no running event loop" in str(evalue):
+        better = RuntimeError(_NEEDS_ASYNCIO)
+        better.__cause__ = evalue
+        return RuntimeError, better, etb
+    return excinfo
+
+
+def asyncio_cancelled() -> BaseException:
+    """An ``asyncio.CancelledError`` (asyncio is only imported when needed)."""
+    import asyncio
+
+    return asyncio.CancelledError()

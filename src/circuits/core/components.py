@@ -15,6 +15,7 @@ from __future__ import annotations
 from types import MethodType
 from typing import Any
 
+from ._registry import walk
 from .events import Event, registered, unregistered
 from .handlers import HandlerMetaClass, handler
 from .manager import Manager
@@ -245,9 +246,15 @@ class _UnregisterComplete:
         parent = component.parent
         component.fire(unregistered(component, parent))
         if parent is not component:
+            old_root = component.root
             parent.unregisterChild(component)
             component.parent = component
             component._updateRoot(component)
+            # Leaving the tree cancels the subtree's pending async handlers.
+            nodes = {id(node) for node in walk(component)}
+            old_root._close_coroutines(nodes)
+            if old_root._aio is not None:
+                old_root._aio.cancel_owned_by(nodes)
 
     def __repr__(self) -> str:
         return f"<bound method {type(self.__self__).__name__}._on_prepare_unregister_complete>"

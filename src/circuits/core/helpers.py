@@ -149,6 +149,8 @@ class _Wakeup:
 class FallBackGenerator(BaseComponent):
     """Idles the loop for ``time_left`` when no poller does it."""
 
+    _idles = True  # see Manager._generate
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._continue = _Wakeup()

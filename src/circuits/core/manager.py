@@ -50,7 +50,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from threading import get_ident
-from types import FrameType, GeneratorType, MethodType
+from types import CoroutineType, FrameType, GeneratorType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from . import _clock
@@ -143,6 +143,7 @@ class Manager(Scheduler):
     _cause: Event | None = None
     _gen_event: generate_events | None = None
     _fallbacks: dict[str, Any] | None = None
+    _aio: Any = None  # the asyncio driver while run_async() runs (see _asyncio)
     _unregister_pending = False
     # Completion tracking (event -> [pending count, cause]) and the timer heap
     # (sleeps, wait timeouts) are made on first use: most components never
@@ -566,10 +567,17 @@ class Manager(Scheduler):
 
     def _store_result(self, event: Event, value: Value, result: Any) -> None:
         """A handler returned ``result``: a generator becomes a task, anything else a value."""
-        if type(result) is GeneratorType:
+        kind = type(result)
+        if kind is GeneratorType or kind is CoroutineType:
             event.waitingHandlers += 1
             value.promise = True
-            self._add_task((event, result, None))
+            if kind is CoroutineType and self._aio is not None:
+                self._aio.spawn(event, result)  # a real asyncio task (run_async)
+                return
+            key = (event, result, None)
+            if kind is CoroutineType:
+                self._own_coroutine(key, getattr(event.handler, "__self__", None))
+            self._add_task(key)
             self._tasks_ready = True
         else:
             value.value = result
@@ -643,6 +651,10 @@ class Manager(Scheduler):
 
     def tick(self, timeout: float = -1) -> None:
         """One loop iteration: timers, tasks, one batch, then the idle step."""
+        self._tick(timeout, True)
+
+    def _tick(self, timeout: float, block: bool) -> float:
+        """``tick()``; returns how long the loop may idle (< 0: unlimited)."""
         if self._pending:
             self._run_pending()
         if self._timers:
@@ -656,18 +668,25 @@ class Manager(Scheduler):
         if self._queue or self._batch_left or self._queue.heap:
             self.flush()
         if self._running:
-            self._generate(timeout)
+            return self._generate(timeout, block)
+        return 0
 
-    def _generate(self, timeout: float) -> None:
-        """The idle step: fire ``generate_events`` and let it block (module doc)."""
+    def _generate(self, timeout: float, block: bool = True) -> float:
+        """The idle step: fire ``generate_events`` and let it block (module doc).
+
+        With ``block`` false (under asyncio, whose loop does the waiting) the
+        handlers that would wait - pollers and the fallback - see a
+        ``time_left`` of 0, and the time they would have waited is returned.
+        """
         try:
             handlers = self._cache["generate_events"][("*",)]
         except KeyError:
             handlers = self._handlers_for("generate_events", ("*",))
-        if len(handlers) == 1 and (
+        only_fallback = len(handlers) == 1
+        if only_fallback and (
             self._queue or self._tasks_ready or self._pending or not self._running
         ):
-            return  # only the fallback, which would not wait: skip the event
+            return 0  # only the fallback, which would not wait: skip the event
         with self._lock:
             if self._queue or self._batch_left or self._queue.heap or not self._running:
                 time_left: float = 0
@@ -681,8 +700,8 @@ class Manager(Scheduler):
                 if self._timers:
                     due = max(0.0, self._timers[0][0] - _clock.now())
                     time_left = due if time_left < 0 else min(time_left, due)
-            if time_left == 0 and len(handlers) == 1:
-                return  # only the fallback, which would not wait: skip the event
+            if only_fallback and (time_left == 0 or not block):
+                return time_left  # the fallback would only wait: skip the event
             event = generate_events(self._lock, timeout)
             event.reduce_time_left(time_left)
             event.channels = ("*",)
@@ -690,9 +709,17 @@ class Manager(Scheduler):
             self._gen_event = event
         prev = self._loop_ident
         self._loop_ident = get_ident()
+        idle: float | None = None
         try:
             for h, pass_event in handlers:
                 if self._queue:
+                    event.reduce_time_left(0)
+                if (
+                    not block
+                    and idle is None
+                    and getattr(getattr(h, "__self__", None), "_idles", False)
+                ):
+                    idle = event.time_left  # what this poller/fallback would wait
                     event.reduce_time_left(0)
                 event.handler = h
                 try:
@@ -712,6 +739,18 @@ class Manager(Scheduler):
         finally:
             self._gen_event = None
             self._loop_ident = prev
+        return event.time_left if idle is None else idle
+
+    async def run_async(self) -> None:
+        """Run the loop on the running asyncio loop until ``stop()``.
+
+        Descriptors are watched with the asyncio loop's ``add_reader``/
+        ``add_writer``, the loop idles in asyncio, and ``async def`` handlers
+        run as asyncio tasks, so any asyncio awaitable works inside them.
+        """
+        from ._asyncio import run_on_asyncio
+
+        await run_on_asyncio(self)
 
     def run(self, socket: Any = None) -> None:
         """Run the loop in this thread until ``stop()``.
@@ -749,6 +788,7 @@ class Manager(Scheduler):
                 self.tick()
             except Exception:
                 pass
+            self._close_coroutines()  # stopping cancels pending async handlers
             _clock.running_roots.discard(self)
             self._loop_ident = prev_ident
             self._restore_signals(previous)

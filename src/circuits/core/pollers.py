@@ -104,6 +104,9 @@ class BasePoller(BaseComponent):
     """
 
     channel: Any = None
+    # Waits in the loop's idle step (see Manager._generate: under asyncio such
+    # handlers are told not to wait).
+    _idles = True
 
     def __init__(self, channel: Any = None) -> None:
         super().__init__(channel=channel)

@@ -7,7 +7,7 @@ resolving the inner one updates the outer one's flags and notifications.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from .events import Event
@@ -83,6 +83,46 @@ class Value:
 
     def __str__(self) -> str:
         return str(self.value)
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        """Wait until the event is fully handled; return its result or raise its error.
+
+        Works from asyncio code (on any thread: the manager may run elsewhere)
+        and from an ``async def`` handler under either loop.
+
+        Raises:
+            TypeError: the Value was not returned by ``fire()``.
+            Exception: the error of a handler that raised.
+        """
+        from ._coroutines import _in_asyncio_task, _Wait
+
+        if self.manager is None:
+            raise TypeError(f"{self!r} was not returned by fire(): there is nothing to await")
+        wait = _Wait(self.manager, self, (), -1, False)
+        if _in_asyncio_task():
+            from ._asyncio import wait_future
+
+            yield from wait_future(wait).__await__()
+        else:
+            yield wait
+        return self.outcome()
+
+    def outcome(self) -> Any:
+        """The result, or raise the error of the handler that failed.
+
+        Raises:
+            Exception: the first error stored in the Value.
+        """
+        value = self.value
+        if self.errors:
+            for item in value if isinstance(value, list) else [value]:
+                if (
+                    isinstance(item, tuple)
+                    and len(item) == 3
+                    and isinstance(item[1], BaseException)
+                ):
+                    raise item[1].with_traceback(item[2])
+        return value
 
     def inform(self, force: bool = False) -> None:
         """Fire the value-changed notification if notification is on.

@@ -256,12 +256,10 @@ class Scheduler:
     ) -> None:
         """Advance a task, then act on what it yields (see module doc)."""
         key = (event, task, parent)
-        if type(task) is CoroutineType:
-            if task.cr_frame is None:
-                return  # closed (cancelled) while it was waiting
-            coros = self._coros
-        else:
-            coros = None
+        is_coro = type(task) is CoroutineType
+        if is_coro and task.cr_frame is None:
+            return  # closed (cancelled) while it was waiting
+        coros = self._coros if is_coro else None
         while True:
             try:
                 if throw is not None:
@@ -294,6 +292,11 @@ class Scheduler:
             send = None
             if yielded is None:
                 self._add_task(key)
+                if is_coro:
+                    # A bare yield in a coroutine (asyncio.sleep(0)) asks to go
+                    # on at once, as asyncio does; a generator's "yield" keeps
+                    # 3.2.5's polling cadence.
+                    self._tasks_ready = True
                 return
             kind = type(yielded)
             if kind is _Wait:

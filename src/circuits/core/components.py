@@ -251,10 +251,11 @@ class _UnregisterComplete:
             component.parent = component
             component._updateRoot(component)
             # Leaving the tree cancels the subtree's pending async handlers.
-            nodes = {id(node) for node in walk(component)}
-            old_root._close_coroutines(nodes)
-            if old_root._aio is not None:
-                old_root._aio.cancel_owned_by(nodes)
+            if old_root._coros or old_root._aio is not None:
+                nodes = {id(node) for node in walk(component)}
+                old_root._close_coroutines(nodes)
+                if old_root._aio is not None:
+                    old_root._aio.cancel_owned_by(nodes)
 
     def __repr__(self) -> str:
         return f"<bound method {type(self.__self__).__name__}._on_prepare_unregister_complete>"

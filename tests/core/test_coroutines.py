@@ -14,7 +14,7 @@ import time
 import pytest
 
 import circuits
-from circuits import Component, Event, Manager, TimeoutError, sleep
+from circuits import Component, Event, Manager, TimeoutError, handler, sleep
 from circuits.core.manager import CallValue, Sleep
 from circuits.core.values import Value
 
@@ -504,3 +504,40 @@ def test_wait_event_by_hand_in_a_for_loop():
                 m.flush()
     assert len(seen) == 2
     assert seen[1].value.value == "foo value"
+
+
+# -- a zero timeout waits for nothing (3.2.5 test-suite case, §4.9) --------------------
+
+
+class hello(Event):
+    pass
+
+
+class ZeroTimeout(Component):
+    def init(self, timeout):
+        self.timeout = timeout
+        self.outcome = None
+
+    def hello(self):
+        return "hello"
+
+    @handler("go")
+    def _go(self):
+        self.fire(hello())
+        try:
+            value = yield self.wait("hello", timeout=self.timeout)
+            self.outcome = value.value
+        except TimeoutError as e:
+            self.outcome = e
+
+
+@pytest.mark.parametrize(("timeout", "expected"), [(0, TimeoutError), (10, "hello")])
+def test_a_zero_timeout_times_out_unless_already_done(timeout, expected):
+    app = ZeroTimeout(timeout)
+    app.fire(Event.create("go"))
+    for _ in range(6):
+        app.tick()
+    if expected is TimeoutError:
+        assert isinstance(app.outcome, TimeoutError)
+    else:
+        assert app.outcome == expected

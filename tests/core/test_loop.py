@@ -427,3 +427,32 @@ def test_an_idle_loop_uses_no_cpu_and_wakes_on_a_cross_thread_fire(running):
     app.fire(ping())
     assert handled.wait(5), "no 'ping'"
     assert app.handled_at - t0 < 0.05
+
+
+def test_stop_with_a_code_from_a_handler_leaves_run_with_that_code():
+    # stop(3) raises SystemExit(3) inside the handler; the dispatcher must pass
+    # it on (the loop has already stopped), not swallow it
+    class App(Component):
+        def started(self, manager):
+            self.stop(3)
+
+    with pytest.raises(SystemExit) as exc:
+        App().run()
+    assert exc.value.code == 3
+
+
+def test_run_async_delivers_stopped_when_leaving_through_system_exit():
+    import circuits
+
+    seen = []
+
+    class App(Component):
+        def started(self, manager):
+            raise SystemExit(0)
+
+        def stopped(self, manager):
+            seen.append("stopped")
+
+    with pytest.raises(SystemExit):
+        circuits.run_async(App())
+    assert seen == ["stopped"]

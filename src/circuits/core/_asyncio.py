@@ -27,6 +27,7 @@ thread.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal as _signal
 import sys
@@ -123,6 +124,9 @@ class AsyncioPoller(BasePoller):
 
     channel = "asyncio"
     _idles = False
+    # Its generate_events handler has nothing to do: the dispatcher leaves it
+    # out, so that an idle loop need not build the event at all.
+    _passive = True
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop | None = None, channel: Any = channel
@@ -180,6 +184,8 @@ class AsyncioDriver:
         self._wake: asyncio.Future[None] | None = None
         self._woken = False
         self.blind = False  # a poller asyncio cannot watch is in the tree
+        self._wake_event = generate_events(root._lock, -1)
+        self._wake_event.handler = self.resume
 
     # -- async handlers -------------------------------------------------------
 
@@ -189,6 +195,15 @@ class AsyncioDriver:
         task = self.loop.create_task(self._handle(event, coro))
         self.tasks[task] = owner
         task.add_done_callback(self._forget_task)
+
+        def cancelled_unstarted(task: asyncio.Task[None]) -> None:
+            # Cancelled before its first step (spawned and unregistered in one
+            # batch, or a stop): _handle never ran, so end the event here.
+            if task.cancelled() and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+                coro.close()
+                self.root._task_cancelled(event)
+
+        task.add_done_callback(cancelled_unstarted)
 
     def _forget_task(self, task: asyncio.Task[None]) -> None:
         self.tasks.pop(task, None)
@@ -205,7 +220,7 @@ class AsyncioDriver:
             root.stop()
         except SystemExit as e:
             root._task_cancelled(event)
-            root.stop(e.code)
+            root._exit(e)
         except Exception:
             root._task_failed(event, None, _no_loop_hint(sys.exc_info()))  # type: ignore[arg-type]
         else:
@@ -241,13 +256,13 @@ class AsyncioDriver:
         root = self.root
         if self.blind:
             timeout = BLIND_POLL_S if timeout < 0 else min(timeout, BLIND_POLL_S)
-        wake = generate_events(root._lock, timeout)
-        wake.handler = self.resume  # reduce_time_left(0) -> resume(): see module doc
+        wake = self._wake_event
         with root._lock:
             if root._queue or root._queue.heap or root._pending or root._tasks_ready:
                 return
             self._woken = False
             self._wake = self.loop.create_future()
+            wake._time_left = timeout  # reduce_time_left(0) -> resume(): see module doc
             root._gen_event = wake
         timer = self.loop.call_later(timeout, self._end_wait) if timeout >= 0 else None
         try:
@@ -287,6 +302,11 @@ async def run_on_asyncio(root: Any) -> None:
             await asyncio.sleep(0)
         normal = True
     finally:
+        if not normal:
+            try:
+                root._tick(-1, False)  # as run(): deliver what stop() fired
+            except Exception:
+                pass
         await _cancel_all(driver)
         for signo in signals:
             loop.remove_signal_handler(signo)

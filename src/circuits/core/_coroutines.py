@@ -163,7 +163,12 @@ class _Wait:
 
             value: Value = yield from wait_future(self).__await__()
             return value
-        value = yield self
+        root = self.manager.root  # holds the wait, even if the manager leaves the tree
+        try:
+            value = yield self
+        except GeneratorExit:
+            root._cancel_wait(self)  # closed while waiting (stop, unregister): drop the waiter
+            raise
         return value
 
     def send(self, value: Any) -> Any:
@@ -223,6 +228,7 @@ class Scheduler:
 
         def fire(self, event: Event, *channels: Any, priority: float = 0) -> Value: ...
         def stop(self, code: Any = None) -> None: ...
+        def _exit(self, e: SystemExit) -> None: ...
         def wake(self) -> None: ...
         def addHandler(self, f: Any) -> Any: ...
         def removeHandler(self, method: Any, event: str | None = None) -> None: ...
@@ -258,7 +264,10 @@ class Scheduler:
         key = (event, task, parent)
         is_coro = type(task) is CoroutineType
         if is_coro and task.cr_frame is None:
-            return  # closed (cancelled) while it was waiting
+            # Closed (cancelled) while it was waiting; a sleep that ended
+            # afterwards made it runnable again: forget it.
+            self._drop_task(key)
+            return
         coros = self._coros if is_coro else None
         while True:
             try:
@@ -281,7 +290,7 @@ class Scheduler:
                 return
             except SystemExit as e:
                 self._drop_task(key)
-                self.stop(e.code)
+                self._exit(e)
                 return
             except Exception:
                 self._drop_task(key)
@@ -417,8 +426,17 @@ class Scheduler:
         done, or ``task(None, TimeoutError())`` on timeout (``None``: a wait
         iterated by hand, which its caller polls).
         """
-        if w.timeout is not None and w.timeout >= 0 and task is not None:
+        if w.timeout is not None and w.timeout > 0 and task is not None:
             self._push_timer(_clock.now() + w.timeout, ("timeout", w, task))
+        ready = self._begin_wait(w, task)
+        if ready is None and w.timeout == 0 and task is not None:
+            # A zero timeout waits for nothing: unless the awaited event is
+            # already done, the wait times out now, whichever loop runs it.
+            self._cancel_wait(w)
+            task(None, TimeoutError())
+        return ready
+
+    def _begin_wait(self, w: _Wait, task: Any) -> Value | None:
         manager = w.manager
         event = w.event
         if isinstance(event, Value):  # internal: a Value resolved by _resolve()

@@ -312,6 +312,11 @@ class Manager(Scheduler):
                 self._index = index
             handlers = build_handlers(self, index, name, channels)
             if name == "generate_events":
+                handlers = [
+                    h
+                    for h in handlers
+                    if not getattr(getattr(h, "__self__", None), "_passive", False)
+                ]
                 handlers.append(self._fallback("generate").generate_events)
             elif not handlers and name == "exception":
                 handlers.append(self._fallback("exception").exception)
@@ -526,7 +531,7 @@ class Manager(Scheduler):
                         self.stop()
                         result = None
                     except SystemExit as e:
-                        self.stop(e.code)
+                        self._exit(e)
                         result = None
                     if result is not None:
                         self._store_result(event, value, result)
@@ -733,7 +738,7 @@ class Manager(Scheduler):
                 except KeyboardInterrupt:
                     self.stop()
                 except SystemExit as e:
-                    self.stop(e.code)
+                    self._exit(e)
                 if event.stopped:
                     break
         finally:
@@ -885,6 +890,18 @@ class Manager(Scheduler):
         if self.__process is not None:
             return self.__process.join()
         return None
+
+    def _exit(self, e: SystemExit) -> None:
+        """A handler raised ``SystemExit``: stop with its code.
+
+        When the loop had already stopped (the handler called ``stop(code)``
+        itself, which raises), a code is passed on instead of being lost; with
+        no loop running at all, the exit is swallowed (3.2.5).
+        """
+        if self.running:
+            self.stop(e.code)
+        elif e.code is not None and self.root._executing_thread is not None:
+            raise e
 
     def stop(self, code: Any = None) -> None:
         """Stop the loop: fire ``stopped``, then return from ``run()``.

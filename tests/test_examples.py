@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -39,3 +40,31 @@ def _serve_and_stop(proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.mark.slow
+def test_async_echo_echoes_lines_and_stops_on_sigint():
+    with subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "async_echo.py"), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.startswith("Echoing on 127.0.0.1:"), line
+            port = int(line.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                conn.sendall(b"hello\nworld\n")
+                with conn.makefile("rb") as replies:
+                    assert replies.readline() == b"hello\n"
+                    assert replies.readline() == b"world\n"
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=5) == 0
+            assert proc.stderr is not None
+            assert proc.stderr.read() == ""
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)

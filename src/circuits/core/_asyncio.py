@@ -180,7 +180,8 @@ class AsyncioDriver:
         self.root = root
         self.loop = loop
         self.thread = get_ident()
-        self.tasks: dict[asyncio.Task[None], Any] = {}  # task -> owning component
+        # task -> (owning component, event, handler coroutine)
+        self.tasks: dict[asyncio.Task[None], tuple[Any, Event, Any]] = {}
         self._wake: asyncio.Future[None] | None = None
         self._woken = False
         self.blind = False  # a poller asyncio cannot watch is in the tree
@@ -193,20 +194,16 @@ class AsyncioDriver:
         """Run an ``async def`` handler's coroutine as an asyncio task."""
         owner = getattr(event.handler, "__self__", None)
         task = self.loop.create_task(self._handle(event, coro))
-        self.tasks[task] = owner
-        task.add_done_callback(self._forget_task)
+        self.tasks[task] = (owner, event, coro)
+        task.add_done_callback(self._task_done)
 
-        def cancelled_unstarted(task: asyncio.Task[None]) -> None:
-            # Cancelled before its first step (spawned and unregistered in one
-            # batch, or a stop): _handle never ran, so end the event here.
-            if task.cancelled() and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
-                coro.close()
-                self.root._task_cancelled(event)
-
-        task.add_done_callback(cancelled_unstarted)
-
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        self.tasks.pop(task, None)
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        _, event, coro = self.tasks.pop(task)
+        # Cancelled before its first step (spawned and unregistered in one
+        # batch, or a stop): _handle never ran, so end the event here.
+        if task.cancelled() and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+            coro.close()
+            self.root._task_cancelled(event)
 
     async def _handle(self, event: Event, coro: Any) -> None:
         root = self.root
@@ -230,7 +227,7 @@ class AsyncioDriver:
 
     def cancel_owned_by(self, nodes: set[int]) -> None:
         """Cancel the async handlers of these components (by ``id``)."""
-        for task, owner in list(self.tasks.items()):
+        for task, (owner, _, _) in list(self.tasks.items()):
             if id(owner) in nodes:
                 task.cancel()
 

@@ -1126,3 +1126,24 @@ def test_closing_a_waiting_coroutine_by_hand_leaves_nothing_behind(
     clock.advance(1000)  # the closed sleeper's time comes
     ticks(app)
     assert not app._tasks  # it is not stepped again and again
+
+
+def test_awaiting_the_value_of_a_cancelled_handler_raises_a_runtime_error() -> None:
+    # not CancelledError: the awaiting task itself was not cancelled
+    async def main() -> BaseException:
+        app = Stuck()
+        runner = asyncio.create_task(app.run_async())
+        v = app.fire(hang())
+        await _until(app.parked.is_set)
+        app.stop()
+        await asyncio.wait_for(runner, WAIT)
+        try:
+            await v
+        except BaseException as e:
+            return e
+        raise AssertionError("awaiting the Value did not raise")
+
+    error = asyncio.run(main())
+    assert type(error) is RuntimeError
+    assert "cancelled" in str(error)
+    assert isinstance(error.__cause__, asyncio.CancelledError)

@@ -121,7 +121,15 @@ class Value:
                     and len(item) == 3
                     and isinstance(item[1], BaseException)
                 ):
-                    raise item[1].with_traceback(item[2])
+                    error = item[1]
+                    if type(error).__name__ == "CancelledError":
+                        # Re-raising CancelledError would make asyncio take the
+                        # awaiting task for cancelled; it was the handler.
+                        raise RuntimeError(
+                            f"a handler of {self.event!r} was cancelled "
+                            "(its component left the tree or the manager stopped)"
+                        ) from error
+                    raise error.with_traceback(item[2])
         return value
 
     def inform(self, force: bool = False) -> None:

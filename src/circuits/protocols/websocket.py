@@ -1,0 +1,161 @@
+"""WebSocket framing component: raw socket bytes in, messages out (RFC 6455).
+
+``WebSocketCodec`` is registered as a child of the component that produces the
+raw ``read`` events (a ``TCPClient`` subtree, or a server for one peer socket)
+once the HTTP upgrade is done. The framing is ``circuits._sansio.websocket``.
+
+Differences from 3.2.5, all on invalid input: frames must be masked by clients
+and unmasked by servers, invalid UTF-8 closes with 1007 (instead of U+FFFD),
+messages over ``max_message_bytes`` close with 1009, reserved opcodes close with
+1002; a split frame header is buffered; pongs echo exactly the ping payload;
+pings after our close are ignored; the client's close frame is masked and
+carries a status code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .._sansio.websocket import (
+    MAX_MESSAGE_BYTES,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    Pong,
+    Role,
+    TextMessage,
+    WebSocketEngine,
+    WebSocketProtocolError,
+)
+from ..core.components import BaseComponent as BaseComponent
+from ..core.handlers import handler as handler
+from ..net.events import close as close, read as read, write as write
+
+__all__ = ["BaseComponent", "WebSocketCodec", "close", "handler", "read", "write"]
+
+log = logging.getLogger("circuits.protocols")
+
+
+class WebSocketCodec(BaseComponent):
+    """Decode frames from the parent's ``read`` events; encode ``write`` events.
+
+    Client mode (``sock is None``): fires ``read(message)`` on its channel and
+    sends ``write(frame)`` on the parent's channel. Server mode: the same with
+    ``sock`` as first argument; other sockets' events pass through untouched.
+    Text messages are ``str``, binary ones ``bytearray``.
+
+    Args:
+        sock: the peer socket (server mode), or ``None`` (client mode).
+        data: bytes already received after the HTTP upgrade.
+        max_message_bytes: the largest message accepted (close 1009 beyond).
+        channel: the codec's channel (default ``"ws"``).
+    """
+
+    channel = "ws"
+
+    def __init__(
+        self,
+        sock: Any = None,
+        data: bytes = b"",
+        *args: Any,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._sock = sock
+        role = Role.CLIENT if sock is None else Role.SERVER
+        self._engine = WebSocketEngine(role, max_message_bytes=max_message_bytes)
+        self._parent_channel: Any = None
+        self._close_code = 1000  # what our close frame says
+        self._unsent: list[bytes] = []  # frames produced before we knew the parent
+        if data:
+            self._receive(bytes(data))  # fired events wait for registration
+
+    @property
+    def _close_sent(self) -> bool:
+        return self._engine.close_sent
+
+    @property
+    def _close_received(self) -> bool:
+        return self._engine.close_received
+
+    @handler("registered")
+    def _on_registered(self, component: Any, parent: Any) -> None:
+        if component is not self or self._parent_channel is not None:
+            return
+        self._parent_channel = parent.channel
+
+        @handler("read", channel=parent.channel, priority=10)
+        def _on_raw_read(self: WebSocketCodec, event: Any, *args: Any) -> None:
+            if self._sock is not None and args[0] != self._sock:
+                return
+            event.stop()
+            self._receive(args[-1])
+
+        @handler("disconnect", channel=parent.channel)
+        def _on_disconnect(self: WebSocketCodec, *args: Any) -> None:
+            if self._sock is None or (args and args[0] == self._sock):
+                self.unregister()
+
+        self.addHandler(_on_raw_read)
+        self.addHandler(_on_disconnect)
+        for frame in self._unsent:
+            self._send_frame(frame)
+        self._unsent.clear()
+
+    def _receive(self, data: bytes) -> None:
+        engine = self._engine
+        engine.receive_data(data)
+        while True:
+            try:
+                ev = engine.next_event()
+            except WebSocketProtocolError as exc:
+                log.info("%s: websocket protocol error, closing: %s", self._peer(), exc)
+                if not engine.close_sent:
+                    self._send_frame(engine.send(CloseConnection(exc.code, exc.reason)))
+                self.fire(close(*self._who()), self._parent_channel)
+                return
+            if ev is None:
+                return
+            if isinstance(ev, TextMessage):
+                self.fire(read(*self._who(), ev.data))
+            elif isinstance(ev, BytesMessage):
+                self.fire(read(*self._who(), bytearray(ev.data)))
+            elif isinstance(ev, Ping):
+                if not engine.close_sent:  # RFC 6455 §5.5.1: no frames after close
+                    self._send_frame(engine.send(Pong(ev.payload)))
+            elif isinstance(ev, CloseConnection):
+                self._close_code = ev.code  # echoed in our reply (§5.5.1)
+                self.fire(close(*self._who()))
+
+    @handler("write")
+    def _on_write(self, *args: Any) -> None:
+        if self._sock is not None and args[0] != self._sock:
+            return
+        data = args[-1]
+        if self._engine.close_sent:
+            return
+        msg = TextMessage(data) if isinstance(data, str) else BytesMessage(bytes(data))
+        self._send_frame(self._engine.send(msg))
+
+    @handler("close")
+    def _on_close(self, *args: Any) -> None:
+        if self._sock is not None and args and args[0] != self._sock:
+            return
+        if not self._engine.close_sent:
+            self._send_frame(self._engine.send(CloseConnection(self._close_code)))
+        if self._engine.close_received:
+            self.fire(close(*self._who()), self._parent_channel)
+
+    def _who(self) -> tuple[Any, ...]:
+        return () if self._sock is None else (self._sock,)
+
+    def _peer(self) -> Any:
+        return "server" if self._sock is None else self._sock
+
+    def _send_frame(self, frame: bytes) -> None:
+        if self._parent_channel is None:
+            self._unsent.append(frame)
+            return
+        self.fire(write(*self._who(), frame), self._parent_channel)

@@ -1,0 +1,215 @@
+"""``WebSocketCodec``: event-driven server mode, and client mode against ``websockets``."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import pytest
+
+from circuits import BaseComponent, Manager, handler
+from circuits._sansio.websocket import (
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    Pong,
+    Role,
+    TextMessage,
+    WebSocketEngine,
+    encode_frame,
+)
+from circuits.net.events import close, disconnect, read, write
+from circuits.net.sockets import UNIXClient
+from circuits.protocols.websocket import WebSocketCodec
+
+
+class Parent(BaseComponent):
+    channel = "server"
+
+
+class Rec(BaseComponent):
+    def init(self):
+        self.got = []
+
+    @handler("read", "write", "close", channel="*", priority=100)
+    def _on(self, event, *args):
+        self.got.append((event.channels[0], event.name, args))
+
+
+def flush(m):
+    while len(m):
+        m.flush()
+
+
+@pytest.fixture
+def server_side():
+    m = Manager()
+    rec = Rec().register(m)
+    parent = Parent().register(m)
+    codec = WebSocketCodec("sock1", data=encode_frame(1, b"early", mask_key=b"abcd"))
+    codec.register(parent)
+    flush(m)
+    return m, rec, codec
+
+
+def peer_frames(rec):
+    """Frames the codec sent to the peer, decoded as the client would."""
+    client = WebSocketEngine(Role.CLIENT)
+    for ch, name, args in rec.got:
+        if ch == "server" and name == "write":
+            assert args[0] == "sock1"
+            client.receive_data(args[1])
+    out = []
+    while (ev := client.next_event()) is not None:
+        out.append(ev)
+    return out
+
+
+def client_frame(ev):
+    return WebSocketEngine(Role.CLIENT).send(ev)
+
+
+def test_server_mode_messages_pings_and_passthrough(server_side):
+    m, rec, codec = server_side
+    assert codec.channel == "ws"
+    assert ("ws", "read", ("sock1", "early")) in rec.got
+    rec.got.clear()
+    wire = client_frame(BytesMessage(b"bin")) + client_frame(Ping(b"pp"))
+    m.fire(read("sock1", wire[:1]), "server")
+    m.fire(read("sock1", wire[1:]), "server")
+    m.fire(read("other", b"raw"), "server")
+    m.fire(write("sock1", "héllo"), "ws")
+    m.fire(write("other", "ignored"), "ws")
+    flush(m)
+    reads = [(ch, a) for ch, n, a in rec.got if n == "read"]
+    assert ("ws", ("sock1", bytearray(b"bin"))) in reads
+    assert isinstance(dict(reads)["ws"][1], bytearray)
+    assert ("server", ("other", b"raw")) in reads  # not ours: passes through
+    assert peer_frames(rec) == [Pong(b"pp"), TextMessage("héllo")]
+
+
+def test_peer_close_is_answered_then_the_connection_closed(server_side):
+    m, rec, codec = server_side
+    m.fire(read("sock1", client_frame(CloseConnection(1001, "bye"))), "server")
+    flush(m)
+    assert ("ws", "close", ("sock1",)) in rec.got
+    assert ("server", "close", ("sock1",)) in rec.got
+    assert peer_frames(rec) == [CloseConnection(1001, "")]
+    assert codec._close_sent
+    assert codec._close_received
+
+
+def test_local_close_waits_for_the_peer(server_side):
+    m, rec, _codec = server_side
+    m.fire(close("sock1"), "ws")
+    flush(m)
+    assert ("server", "close", ("sock1",)) not in rec.got
+    m.fire(write("sock1", "too late"), "ws")
+    m.fire(read("sock1", client_frame(CloseConnection(1000))), "server")
+    flush(m)
+    assert ("server", "close", ("sock1",)) in rec.got
+    assert peer_frames(rec) == [CloseConnection(1000, "")]
+
+
+@pytest.mark.parametrize(
+    ("wire", "code"),
+    [
+        (encode_frame(1, b"unmasked"), 1002),
+        (encode_frame(1, b"\xff", mask_key=b"abcd"), 1007),
+        (encode_frame(2, bytes(200), mask_key=b"abcd"), 1009),
+    ],
+)
+def test_bad_frames_close_with_a_code_and_others_carry_on(wire, code, caplog):
+    caplog.set_level(logging.INFO, logger="circuits.protocols")
+    m = Manager()
+    rec = Rec().register(m)
+    parent = Parent().register(m)
+    WebSocketCodec("sock1", max_message_bytes=100).register(parent)
+    WebSocketCodec("sock2").register(parent)
+    flush(m)
+    m.fire(read("sock1", wire), "server")
+    m.fire(read("sock2", client_frame(TextMessage("fine"))), "server")
+    flush(m)
+    assert ("server", "close", ("sock1",)) in rec.got
+    assert peer_frames(rec) == [CloseConnection(code, peer_frames(rec)[0].reason)]
+    assert ("ws", "read", ("sock2", "fine")) in rec.got
+    assert "protocol error" in caplog.text
+
+
+def test_disconnect_unregisters_the_codec(server_side):
+    m, _rec, codec = server_side
+    m.fire(disconnect("other"), "server")
+    flush(m)
+    assert codec.parent is not codec
+    m.fire(disconnect("sock1"), "server")
+    flush(m)
+    assert codec.parent is codec
+
+
+# -- client mode against the real ``websockets`` server --------------------------------
+
+ws_server = pytest.importorskip("websockets.sync.server")
+
+
+class App(BaseComponent):
+    channel = "ws"
+
+    def init(self):
+        self.messages = []
+        self.got_two = threading.Event()
+        self.closed = threading.Event()
+
+    @handler("read")
+    def _on_read(self, data):
+        self.messages.append(data)
+        if len(self.messages) == 2:
+            self.got_two.set()
+
+    @handler("disconnected", channel="client")
+    def _on_disconnected(self):
+        self.closed.set()
+
+
+def test_client_mode_against_websockets_server():
+    def echo(conn):
+        for msg in conn:
+            conn.send(msg)
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = ws_server.serve(echo, sock=listener)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    sock = socket.create_connection(listener.getsockname(), timeout=5)
+    try:
+        sock.sendall(
+            b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101")
+        sock.setblocking(False)
+        m = Manager()
+        app = App().register(m)
+        client = UNIXClient(sock, channel="client")
+        client._connected = True
+        client.register(m)
+        WebSocketCodec().register(client)
+        m.start()
+        try:
+            m.fire(write("hello wörld"), "ws")
+            m.fire(write(b"\x00\x01" * 40000), "ws")
+            assert app.got_two.wait(5), app.messages
+            assert app.messages == ["hello wörld", bytearray(b"\x00\x01" * 40000)]
+            m.fire(close(), "ws")
+            assert app.closed.wait(5), "no close handshake"
+        finally:
+            m.stop()
+            m.join()
+    finally:
+        server.shutdown()
+        t.join(5)
+        sock.close()

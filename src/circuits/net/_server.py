@@ -1,0 +1,493 @@
+"""Stream servers: ``Server``, ``TCPServer``, ``TCP6Server``, ``UNIXServer``.
+
+A server listens on one socket and keeps a set of accepted peers
+(``_clients``), each with its own outgoing queue (``_buffers``). Everything
+is driven by the poller's readiness events on the server's channel:
+
+* the listening socket readable -> accept every waiting peer (up to
+  ``ACCEPTS_PER_EVENT``), fire ``connect(sock, *peer)`` for each;
+* a peer readable -> one ``recv``, ``read(sock, data)`` (``notify`` is on:
+  bytes returned by a ``read`` handler are written back, 3.2.5's echo);
+* ``write(sock, data)`` -> sent at once if the socket takes it, the rest
+  (a ``memoryview`` slice, never a copy) when it becomes writable;
+* ``close(sock)`` / ``close()`` -> after the queue is flushed.
+
+TLS peers first go through a non-blocking handshake (``_handshakes``, see
+``_tls``); only a completed handshake makes them clients and fires
+``connect``. A failed one fires ``error(sock, exc)`` and is dropped, and
+everybody else is unaffected.
+
+Errors on one peer never escape to the loop: they are logged on
+``circuits.net`` with the peer's address and fired as ``error(sock, exc)``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import ssl
+from collections import defaultdict, deque
+from socket import (
+    AF_INET,
+    IPPROTO_IP,
+    IPPROTO_TCP,
+    SO_REUSEADDR,
+    SOCK_STREAM,
+    SOL_SOCKET,
+    TCP_NODELAY,
+)
+from typing import Any
+
+from ..core.events import Event
+from ..core.handlers import handler
+from ..core.pollers import BasePoller
+from ._attach import PollerUser
+from ._common import (
+    ACCEPT_TRANSIENT,
+    BACKLOG,
+    BUFSIZE,
+    PEER_GONE,
+    SEND_AGAIN,
+    WRITE_BUDGET_BYTES,
+    SocketSet,
+    close_quietly,
+    log,
+    parse_ipv4_parameter,
+    parse_ipv6_parameter,
+    peer_name,
+)
+from ._tls import handshake_step, server_context
+from .events import close, closed, connect, disconnect, error, read, ready, write
+
+__all__ = ["Server", "TCP6Server", "TCPServer", "UNIXServer"]
+
+# Peers accepted per readable event of the listening socket: enough to
+# drain a burst of connections in one go, few enough not to starve the
+# peers already connected.
+ACCEPTS_PER_EVENT = 128
+
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+class Server(PollerUser):
+    """The base of servers: accepting, per-peer buffers, closing, TLS.
+
+    Args:
+        bind: a port, ``"host:port"``, an address tuple, a path (UNIX), or a
+            ``socket.socket`` to use as is.
+        secure: wrap every accepted connection in TLS.
+        backlog: ``listen()`` backlog.
+        bufsize: bytes read per readable event.
+        channel: the component's channel.
+        **kwargs: ``socket_options`` (extra ``(level, option, value)``),
+            ``certfile``, ``keyfile``, ``ca_certs``, ``cert_reqs`` (default
+            ``ssl.CERT_NONE``), ``ssl_version`` (default ``ssl.PROTOCOL_TLS``).
+            Others are ignored.
+
+    Raises:
+        RuntimeError: ``secure`` without ``certfile``.
+        ValueError: the certificate or key cannot be loaded.
+        OSError: the address cannot be bound.
+    """
+
+    channel = "server"
+
+    socket_family: int = AF_INET
+    socket_type: int = SOCK_STREAM
+    socket_protocol: int = IPPROTO_IP
+    socket_options: list[tuple[int, int, int]] = []
+
+    def __init__(
+        self,
+        bind: Any,
+        secure: bool = False,
+        backlog: int = BACKLOG,
+        bufsize: int = BUFSIZE,
+        channel: Any = channel,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(channel=channel)
+        self.socket_options = [*type(self).socket_options, *kwargs.get("socket_options", ())]
+        self.secure = secure
+        self.certfile: str | None = kwargs.get("certfile")
+        self.keyfile: str | None = kwargs.get("keyfile")
+        self.cert_reqs: int = kwargs.get("cert_reqs", ssl.CERT_NONE)
+        self.ssl_version: int = kwargs.get("ssl_version", ssl.PROTOCOL_TLS)
+        self.ca_certs: str | None = kwargs.get("ca_certs")
+        if secure and not self.certfile:
+            raise RuntimeError("certfile must be specified for server-side operations")
+        # Built now, so that a bad certificate fails here, not at the first peer.
+        self._context: ssl.SSLContext | None = None
+        if self.certfile:
+            self._context = server_context(
+                self.certfile, self.keyfile, self.ca_certs, self.cert_reqs, self.ssl_version
+            )
+        self._backlog = backlog
+        self._bufsize = bufsize
+        self._poller: BasePoller | None = None
+        self._clients: SocketSet = SocketSet()
+        self._buffers: defaultdict[Any, deque[Any]] = defaultdict(deque)
+        self._closeq: SocketSet = SocketSet()
+        # TLS sockets whose handshake is running -> (peer address, is a starttls upgrade)
+        self._handshakes: dict[Any, tuple[Any, bool]] = {}
+        self._bind = self.parse_bind_parameter(bind)
+        self._sock: Any
+        if isinstance(bind, socket.socket):
+            self._sock = bind
+        else:
+            self._sock = self._create_socket()
+
+    def parse_bind_parameter(self, bind: Any) -> Any:
+        """Normalise the ``bind`` constructor argument (IPv4 rules)."""
+        return parse_ipv4_parameter(bind)
+
+    def _create_socket(self) -> Any:
+        sock = socket.socket(self.socket_family, self.socket_type, self.socket_protocol)
+        try:
+            for level, option, value in self.socket_options:
+                sock.setsockopt(level, option, value)
+            sock.setblocking(False)
+            sock.bind(self._bind)
+            if self.socket_type == SOCK_STREAM:
+                sock.listen(self._backlog)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    # -- the bound address ---------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Always ``True`` (3.2.5)."""
+        return True
+
+    @property
+    def host(self) -> Any:
+        """The bound host (the path for UNIX sockets); ``None`` once closed."""
+        if self._sock is None:
+            return None
+        try:
+            name = self._sock.getsockname()
+        except OSError:
+            return None
+        return name[0] if isinstance(name, tuple) else name
+
+    @property
+    def port(self) -> int | None:
+        """The bound port; ``None`` for UNIX sockets and once closed."""
+        if self._sock is None:
+            return None
+        try:
+            name = self._sock.getsockname()
+        except OSError:
+            return None
+        return int(name[1]) if isinstance(name, tuple) else None
+
+    # -- poller attachment -------------------------------------------------
+
+    def _poller_attached(self, poller: BasePoller) -> None:
+        if self._sock is not None:
+            poller.addReader(self, self._sock)
+
+    def _ready_event(self) -> Event:
+        return ready(self, (self.host, self.port))
+
+    # -- readiness, from the poller ----------------------------------------
+
+    @handler("_read", priority=1)
+    def _on_read_ready(self, sock: Any) -> None:
+        if sock is self._sock:
+            self._accept()
+        elif sock in self._clients:
+            self._recv(sock)
+        elif sock in self._handshakes:
+            self._continue_handshake(sock)
+
+    @handler("_write", priority=1)
+    def _on_write_ready(self, sock: Any) -> None:
+        if sock in self._clients:
+            self._flush(sock)
+        elif sock in self._handshakes:
+            self._continue_handshake(sock)
+
+    @handler("_disconnect", priority=1)
+    def _on_disconnect(self, sock: Any) -> None:
+        if sock in self._handshakes:
+            self._drop_handshake(sock)
+        else:
+            self._close(sock)
+
+    def _accept(self) -> None:
+        listener = self._sock
+        poller = self._poller
+        for _ in range(ACCEPTS_PER_EVENT):
+            try:
+                newsock, address = listener.accept()
+            except OSError as exc:
+                if exc.errno in ACCEPT_TRANSIENT:
+                    if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                        log.warning("server %s: accept() failed, retrying: %s", self._bind, exc)
+                    return
+                raise
+            newsock.setblocking(False)
+            if self.secure and self._context is not None:
+                try:
+                    ssock = self._context.wrap_socket(
+                        newsock, server_side=True, do_handshake_on_connect=False
+                    )
+                except (OSError, ValueError) as exc:
+                    log.info("server %s: TLS setup for %s failed: %s", self._bind, address, exc)
+                    self.fire(error(newsock, exc))
+                    close_quietly(newsock)
+                    continue
+                self._handshakes[ssock] = (address, False)
+                if poller is not None:
+                    poller.addReader(self, ssock)
+                continue
+            self._clients.append(newsock)
+            if poller is not None:
+                poller.addReader(self, newsock)
+            self.fire(connect(newsock, *_peer_args(address)))
+
+    def _recv(self, sock: Any) -> None:
+        try:
+            data = sock.recv(self._bufsize)
+            if isinstance(sock, ssl.SSLSocket):
+                # The rest of a TLS record is decrypted already; the kernel
+                # socket will not become readable for it.
+                while pending := sock.pending():
+                    data += sock.recv(pending)
+        except _WOULD_BLOCK:
+            return
+        except OSError as exc:
+            log.info("server %s: recv from %s failed: %s", self._bind, peer_name(sock), exc)
+            self.fire(error(sock, exc))
+            self._close(sock)
+            return
+        if data:
+            e = read(sock, data)
+            e.notify = True
+            self.fire(e)
+        else:
+            # EOF: the peer is gone; flush what is queued, then close.
+            if self._poller is not None:
+                self._poller.removeReader(sock)
+            self._close_when_flushed(sock)
+
+    # -- TLS handshakes --------------------------------------------------------
+
+    def _continue_handshake(self, sock: Any) -> None:
+        address, upgrade = self._handshakes[sock]
+        poller = self._poller
+        try:
+            want = handshake_step(sock)
+        except (OSError, ValueError) as exc:
+            log.info("server %s: TLS handshake with %s failed: %s", self._bind, address, exc)
+            self._drop_handshake(sock)
+            self.fire(error(sock, exc))
+            return
+        if want is not None:
+            if poller is not None:
+                if want == "read":
+                    poller.removeWriter(sock)
+                    poller.addReader(self, sock)
+                else:
+                    poller.addWriter(self, sock)
+            return
+        del self._handshakes[sock]
+        self._clients.append(sock)
+        if poller is not None:
+            poller.removeWriter(sock)
+            poller.addReader(self, sock)
+        if not upgrade:
+            self.fire(connect(sock, *_peer_args(address)))
+
+    def _drop_handshake(self, sock: Any) -> None:
+        self._handshakes.pop(sock, None)
+        if self._poller is not None:
+            self._poller.discard(sock)
+        close_quietly(sock)
+
+    @handler("starttls")
+    def starttls(self, sock: Any) -> None:
+        """Upgrade the accepted plain connection ``sock`` to TLS.
+
+        From then on the events for this peer carry the ``ssl.SSLSocket``;
+        no second ``connect`` is fired.
+
+        Raises:
+            RuntimeError: the server has no certificate, or ``sock`` is TLS already.
+            ValueError: ``sock`` is not a client of this server.
+        """
+        if self._context is None:
+            raise RuntimeError("starttls() needs a server built with certfile=...")
+        if isinstance(sock, ssl.SSLSocket):
+            raise RuntimeError(f"{sock!r} is using TLS already")
+        if sock not in self._clients:
+            raise ValueError(f"starttls({sock!r}): not a client of this server")
+        pending = self._buffers.get(sock)
+        if pending:
+            self._flush(sock)  # the last plaintext (e.g. "ready for TLS") goes first
+            if self._buffers.get(sock):
+                log.warning("server %s: starttls drops unsent plaintext", self._bind)
+        self._clients.remove(sock)
+        self._buffers.pop(sock, None)
+        if self._poller is not None:
+            self._poller.discard(sock)  # the wrapper takes over the descriptor
+        ssock = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        self._handshakes[ssock] = (None, True)
+        if self._poller is not None:
+            self._poller.addReader(self, ssock)
+        self._continue_handshake(ssock)
+
+    # -- writing -----------------------------------------------------------------
+
+    @handler("write")
+    def write(self, sock: Any, data: bytes) -> None:
+        """Queue ``data`` for ``sock``; dropped if ``sock`` is not a live client.
+
+        Raises:
+            TypeError: ``data`` is a ``str`` (encode it first).
+        """
+        if isinstance(data, str):
+            raise TypeError(f"write() takes bytes, not str ({data[:40]!r}): encode it first")
+        if sock not in self._clients or not data:
+            return
+        buffer = self._buffers[sock]
+        buffer.append(data)
+        if len(buffer) == 1:
+            self._flush(sock)  # usually sent now: no poller round trip
+
+    def _flush(self, sock: Any) -> None:
+        """Send queued chunks until the socket would block or the budget is spent."""
+        buffer = self._buffers.get(sock)
+        budget = WRITE_BUDGET_BYTES
+        while buffer and budget > 0:
+            data = buffer[0]
+            try:
+                sent = sock.send(data)
+            except _WOULD_BLOCK:
+                break
+            except OSError as exc:
+                if exc.errno in SEND_AGAIN:
+                    break
+                if exc.errno not in PEER_GONE:
+                    log.info("server %s: send to %s failed: %s", self._bind, peer_name(sock), exc)
+                    self.fire(error(sock, exc))
+                self._close(sock)
+                return
+            if sent < len(data):
+                view = data if isinstance(data, memoryview) else memoryview(data)
+                buffer[0] = view[sent:]
+                break
+            buffer.popleft()
+            budget -= sent
+        poller = self._poller
+        if buffer:
+            if poller is not None and not poller.isWriting(sock):
+                poller.addWriter(self, sock)
+            return
+        self._buffers.pop(sock, None)
+        if poller is not None:
+            poller.removeWriter(sock)
+        if sock in self._closeq:
+            self._close(sock)
+
+    # -- closing -------------------------------------------------------------------
+
+    @handler("close")
+    def close(self, sock: Any = None) -> None:
+        """Close ``sock`` once flushed; without it, the whole server, then ``closed()``."""
+        if sock is not None:
+            self._close_when_flushed(sock)
+            return
+        if self._sock is not None:
+            self._close(self._sock)
+        for s in list(self._handshakes):
+            self._drop_handshake(s)
+        for s in list(self._clients):
+            self._close_when_flushed(s)
+        self.fire(closed())
+
+    def _close_when_flushed(self, sock: Any) -> None:
+        if self._buffers.get(sock):
+            self._closeq.append(sock)
+        else:
+            self._close(sock)
+
+    def _close(self, sock: Any) -> None:
+        """Close ``sock`` now (listening socket or client); fires ``disconnect(sock)``."""
+        if sock is None:
+            return
+        if sock is self._sock:
+            self._sock = None
+        elif sock in self._clients:
+            self._clients.remove(sock)
+        else:
+            return
+        if self._poller is not None:
+            self._poller.discard(sock)
+        self._buffers.pop(sock, None)
+        self._closeq.pop(sock, None)
+        close_quietly(sock)
+        self.fire(disconnect(sock))
+
+    # -- echo by return value, lifecycle -----------------------------------------
+
+    @handler("read_value_changed")
+    def _on_read_value_changed(self, value: Any) -> None:
+        result = value.value
+        if isinstance(result, bytes):
+            self.fire(write(value.event.args[0], result))
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        self.fire(close())
+
+
+class TCPServer(Server):
+    """A TCP server (IPv4): ``TCPServer(0)``, ``TCPServer(("127.0.0.1", 0))``, ..."""
+
+    socket_protocol = IPPROTO_TCP
+    socket_options = [(SOL_SOCKET, SO_REUSEADDR, 1), (IPPROTO_TCP, TCP_NODELAY, 1)]
+
+
+class TCP6Server(TCPServer):
+    """A TCP server over IPv6 (bind parsing by the IPv6 rules)."""
+
+    socket_family = socket.AF_INET6
+
+    def parse_bind_parameter(self, bind: Any) -> Any:
+        """Normalise the ``bind`` constructor argument (IPv6 rules)."""
+        return parse_ipv6_parameter(bind)
+
+
+class UNIXServer(Server):
+    """A UNIX stream socket server; ``bind`` is a path (an existing file is replaced)."""
+
+    socket_family = getattr(socket, "AF_UNIX", AF_INET)
+    socket_options = [(SOL_SOCKET, SO_REUSEADDR, 1)]
+
+    def parse_bind_parameter(self, bind: Any) -> Any:
+        """The path as given."""
+        return bind
+
+    def _create_socket(self) -> Any:
+        if isinstance(self._bind, (str, bytes)) and os.path.exists(self._bind):
+            os.unlink(self._bind)
+        return super()._create_socket()
+
+
+def _peer_args(address: Any) -> tuple[Any, ...]:
+    """``connect`` arguments after the socket: 3.2.5 star-unpacked the peer name.
+
+    An unbound UNIX peer's name is ``''``, which unpacks to nothing; a bound
+    one's is a path, passed whole (3.2.5 would have split it into characters).
+    """
+    if isinstance(address, tuple):
+        return address
+    if address:
+        return (address,)
+    return ()

@@ -1,0 +1,109 @@
+"""Fixtures for the socket tests: an event recorder, a running loop, TLS files."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from circuits import BaseComponent, Manager, handler
+
+
+class Recorder(BaseComponent):
+    """Records every event; ``wait_for`` blocks until one matches."""
+
+    def init(self):
+        self.events = []
+        self._cond = threading.Condition()
+
+    @handler(channel="*", priority=999.9)
+    def _record(self, event, *args, **kwargs):
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def find(self, name, channel=None):
+        with self._cond:
+            return [
+                e
+                for e in self.events
+                if e.name == name and (channel is None or channel in e.channels)
+            ]
+
+    def names(self, channel):
+        with self._cond:
+            return [e.name for e in self.events if channel in e.channels]
+
+    def wait_until(self, predicate, timeout=5.0, what="condition"):
+        with self._cond:
+            ok = self._cond.wait_for(predicate, timeout)
+        assert ok, f"timed out waiting for {what}; got {[repr(e)[:120] for e in self.events][-30:]}"
+
+    def wait_for(self, name, channel=None, count=1, timeout=5.0):
+        self.wait_until(
+            lambda: len(self.find(name, channel)) >= count, timeout, f"{name!r} on {channel!r}"
+        )
+        return self.find(name, channel)[count - 1]
+
+    def data(self, channel, peer=None):
+        """Bytes read on ``channel`` (server side: only from ``peer`` if given)."""
+        chunks = []
+        for e in self.find("read", channel):
+            if len(e.args) == 1:
+                chunks.append(e.args[0])
+            elif peer is None or e.args[0] is peer:
+                chunks.append(e.args[1])
+        return b"".join(chunks)
+
+    def wait_for_data(self, channel, size, peer=None, timeout=5.0):
+        self.wait_until(
+            lambda: len(self.data(channel, peer)) >= size,
+            timeout,
+            f"{size} bytes on {channel!r}",
+        )
+        return self.data(channel, peer)
+
+
+@pytest.fixture
+def app() -> Iterator[tuple[Manager, Recorder, Callable[..., None]]]:
+    """A manager with a recorder; ``start()`` runs it in a thread, stopped in teardown."""
+    m = Manager()
+    rec = Recorder().register(m)
+    threads = []
+
+    def start():
+        thread, _ = m.start()
+        threads.append(thread)
+
+    yield m, rec, start
+    if threads:
+        m.stop()
+        for t in threads:
+            t.join(10)
+            assert not t.is_alive(), "loop thread did not stop"
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory):
+    """A CA and a server certificate for 127.0.0.1/localhost/::1 (made by trustme)."""
+    trustme = pytest.importorskip("trustme", reason="TLS tests need the 'test' extra (trustme)")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+    d = tmp_path_factory.mktemp("tls")
+    ca_path = d / "ca.pem"
+    cert_path = d / "server.pem"  # key and chain in one file
+    ca.cert_pem.write_to_path(str(ca_path))
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    return {"ca": str(ca_path), "cert": str(cert_path), "ca_obj": ca}
+
+
+def ipv6_loopback_or_skip():
+    if not socket.has_ipv6:
+        pytest.skip("this Python has no IPv6 support")
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError as exc:
+        pytest.skip(f"cannot bind ::1: {exc}")

@@ -113,7 +113,7 @@ stomp_frames = st.builds(
 )
 
 
-def split_points(data_len_strategy=None):
+def split_points():
     """Ascending cut positions for splitting a byte string into chunks."""
     return st.lists(st.integers(min_value=0, max_value=10_000), max_size=8).map(sorted)
 

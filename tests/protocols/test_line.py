@@ -76,3 +76,25 @@ def test_over_long_line_is_an_error_and_the_stream_carries_on(caplog):
 def test_lines_are_bytes(data):
     got = run(Line(), events=[read(data), read(b"\n")])
     assert all(isinstance(a[0], bytes) for _, a in got)
+
+
+def test_the_tail_of_an_over_long_unterminated_line_is_dropped_too():
+    # the line is cut while still unterminated; what follows up to its newline
+    # belongs to it and must not come out as a line of its own
+    got = run(
+        Line(max_line_bytes=4),
+        events=[read(b"ok\n" + b"x" * 10), read(b"yyy"), read(b"zz\nfine\n")],
+    )
+    assert [a for n, a in got if n == "line"] == [(b"ok",), (b"fine",)]
+    assert [n for n, _ in got].count("error") == 1
+
+
+def test_discarding_is_per_peer_in_server_mode():
+    buffers: dict[int, bytes] = {}
+    comp = Line(
+        getBuffer=lambda s: buffers.get(s, b""),
+        updateBuffer=buffers.__setitem__,
+        max_line_bytes=4,
+    )
+    got = run(comp, events=[read(1, b"x" * 10), read(2, b"a\n"), read(1, b"tail\nb\n")])
+    assert [a for n, a in got if n == "line"] == [(2, b"a"), (1, b"b")]

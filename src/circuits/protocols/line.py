@@ -62,6 +62,8 @@ class Line(BaseComponent):
         )
         self.max_line_bytes: int | None = kwargs.get("max_line_bytes")
         self.buffer = b""
+        # Peers (None in client mode) inside a dropped over-long line.
+        self._discarding: set[Any] = set()
 
     @handler("read")
     def _on_read(self, *args: Any) -> None:
@@ -79,14 +81,22 @@ class Line(BaseComponent):
             self.fire(line(sock, x))
 
     def _split(self, sock: Any, data: bytes, buffer: bytes) -> tuple[list[bytes], bytes]:
-        lines, rest = self.splitter(data, buffer)
         limit = self.max_line_bytes
+        if limit is not None and sock in self._discarding:
+            # The rest of a line already reported as too long: skip to its end.
+            end = data.find(b"\n")
+            if end < 0:
+                return [], b""
+            self._discarding.discard(sock)
+            data, buffer = data[end + 1 :], b""
+        lines, rest = self.splitter(data, buffer)
         if limit is None:
             return lines, rest
         kept = [x for x in lines if len(x) <= limit]
         too_long = len(kept) != len(lines)
         if len(rest) > limit + 1:  # one byte of slack for the CR of a split CRLF
             rest, too_long = b"", True
+            self._discarding.add(sock)
         if too_long:
             exc = LineTooLong(max(len(rest), *map(len, lines)), limit)
             log.info("%s: dropping an over-long line: %s", sock or "peer", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -177,6 +178,33 @@ def test_plain_socket_clients_get_their_own_data(app):
         for p in peers:
             p.close()
     rec.wait_for("disconnect", "server", count=20)
+
+
+def test_burst_is_read_in_bufsize_chunks_and_echoed_in_order(app):
+    # The server drains a readable peer (several recv() per readiness) and
+    # sends a batch's echoes with one sendmsg(); neither may change the
+    # events: one read(sock, data) of at most bufsize per recv, bytes in order.
+    m, rec, start = app
+    server = TCPServer(("127.0.0.1", 0), bufsize=1000).register(m)
+    EchoServer().register(m)
+    start()
+    rec.wait_for("ready", "server")
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    peer = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sender = threading.Thread(target=peer.sendall, args=(payload,))
+    sender.start()
+    try:
+        got = bytearray()
+        while len(got) < len(payload):
+            got += peer.recv(1 << 20)
+        assert bytes(got) == payload
+    finally:
+        sender.join()
+        peer.close()
+    reads = rec.find("read", "server")
+    assert all(len(e.args[1]) <= 1000 for e in reads)
+    assert b"".join(e.args[1] for e in reads) == payload
+    assert all(e.notify is True for e in reads)
 
 
 def test_refused_connect_is_unreachable_at_once(app):

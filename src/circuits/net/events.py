@@ -65,15 +65,15 @@ class disconnected(Event):
 class read(Event):
     """Data arrived: ``read(data)`` (clients), ``read(sock, data)`` (servers)."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    # No __init__ of its own: one is fired per chunk of socket data, and
+    # Event.__init__ already takes ``*args``.
 
 
 class write(Event):
     """Request to send: ``write(data)`` (clients), ``write(sock, data)`` (servers)."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    # No __init__ of its own: one is fired per chunk of socket data, and
+    # Event.__init__ already takes ``*args``.
 
 
 class error(Event):

@@ -456,3 +456,25 @@ def test_run_async_delivers_stopped_when_leaving_through_system_exit():
     with pytest.raises(SystemExit):
         circuits.run_async(App())
     assert seen == ["stopped"]
+
+
+def test_stop_on_a_component_stops_its_running_application():
+    class Child(Component):
+        channel = "child"
+
+        def hello(self):
+            self.stop()
+
+    class App(Component):
+        def init(self):
+            self.child = Child().register(self)
+
+        def started(self, manager):
+            self.fire(Event.create("hello"), "child")
+
+    app = App()
+    thread = threading.Thread(target=app.run, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "stop() on a child did not stop the application"
+    assert not app.running

@@ -916,6 +916,11 @@ class Manager(Scheduler):
             if process.is_alive() and process.pid is not None:
                 os.kill(process.pid, _signal.SIGKILL)
         if not self.running:
+            root = self.root
+            if root is not self and root.running:
+                # A component of a running application stops the application
+                # (3.2.5 silently did nothing: only the root's loop runs).
+                root.stop(code)
             return
         self._running = False
         self.fire(stopped(self))

@@ -37,6 +37,7 @@ from ..core.pollers import BasePoller, Poller
 from ..core.utils import findcmp
 from ..net._attach import PollerUser
 from ..tools import tryimport
+from ._queue import WriteQueue
 from .events import close, closed, eof, error, opened, read, ready
 
 __all__ = [
@@ -74,7 +75,7 @@ class _open(Event):
     """Internal: open the file: ``_open(filename=None, mode=None, bufsize=None)``."""
 
 
-class File(PollerUser, Component):  # type: ignore[misc,valid-type]
+class File(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type]
     """A file read and written without blocking the loop.
 
     Args:
@@ -86,6 +87,8 @@ class File(PollerUser, Component):  # type: ignore[misc,valid-type]
             ``sys.getdefaultencoding()``).
         channel: the component's channel (``"file"``).
     """
+
+    _log = log  # for WriteQueue
 
     channel = "file"
 
@@ -206,24 +209,12 @@ class File(PollerUser, Component):  # type: ignore[misc,valid-type]
     @handler("write")
     def write(self, data: Any) -> None:
         """Queue ``data`` (``bytes``, or ``str`` encoded with the file's encoding)."""
-        if isinstance(data, str):
-            data = data.encode(self._encoding)
-        elif not isinstance(data, (bytes, bytearray, memoryview)):
-            exc = TypeError(f"write() takes bytes or str, not {type(data).__name__}: {data!r}")
-            log.warning("%r: %s", self._filename, exc)
+        if self._fd is not None and self.closed and data:
+            exc = ValueError(f"write() to closed file {self._filename!r}: {bytes(data[:40])!r}")
+            log.warning("%s", exc)
             self.fire(error(exc))
             return
-        if not data:
-            return
-        if self._fd is not None and self.closed:
-            exc2 = ValueError(f"write() to closed file {self._filename!r}: {bytes(data[:40])!r}")
-            log.warning("%s", exc2)
-            self.fire(error(exc2))
-            return
-        self._buffer.append(bytes(data))
-        poller = self._poller
-        if poller is not None and self._fd is not None and not poller.isWriting(self._fd):
-            poller.addWriter(self, self._fd)
+        self._queue_write(data)
 
     @handler("seek")
     def seek(self, offset: int, whence: int = 0) -> int | None:
@@ -309,26 +300,14 @@ class File(PollerUser, Component):  # type: ignore[misc,valid-type]
     def _on_write_ready(self, fd: Any) -> None:
         if fd is not self._fd or self.closed:
             return
-        buffer = self._buffer
-        if buffer:
-            data = buffer.popleft()
-            try:
-                n = os.write(self._fileno, data)
-            except OSError as exc:
-                if exc.errno in _RETRY:
-                    buffer.appendleft(data)
-                    return
-                log.warning("writing to %r failed: %s", self._filename, exc)
-                self.fire(error(exc))
-                self._close()
-                return
-            if n < len(data):
-                buffer.appendleft(data[n:])
-        if not buffer:
-            if self._closeflag:
-                self._close()
-            elif self._poller is not None:
-                self._poller.removeWriter(fd)
+        self._drain_one(fd, self._write_now)
+
+    def _write_now(self, data: bytes) -> int:
+        return os.write(self._fileno, data)  # EAGAIN: BlockingIOError, retried
+
+    @property
+    def _what(self) -> Any:
+        return self._filename
 
     @handler("_error", priority=1)
     def _on_poll_error(self, fd: Any, exc: Any) -> None:

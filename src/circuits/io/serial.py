@@ -26,6 +26,7 @@ from ..core.pollers import BasePoller, Poller
 from ..core.utils import findcmp
 from ..net._attach import PollerUser
 from ..tools import tryimport
+from ._queue import WriteQueue
 from .events import close, closed, error, opened, read, ready
 
 __all__ = [
@@ -73,7 +74,7 @@ class _open(Event):
     """Internal: open the port: ``_open(port=None, baudrate=None, bufsize=None)``."""
 
 
-class Serial(PollerUser, Component):  # type: ignore[misc,valid-type]
+class Serial(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type]
     """A serial port.
 
     Args:
@@ -90,6 +91,8 @@ class Serial(PollerUser, Component):  # type: ignore[misc,valid-type]
         MissingExtraError: pyserial is not installed (an ``ImportError`` and
             a ``RuntimeError``; the message says how to install it).
     """
+
+    _log = log  # for WriteQueue
 
     channel = "serial"
 
@@ -166,19 +169,7 @@ class Serial(PollerUser, Component):  # type: ignore[misc,valid-type]
     @handler("write")
     def write(self, data: Any) -> None:
         """Queue ``data`` (``bytes``, or ``str`` encoded with the port's encoding)."""
-        if isinstance(data, str):
-            data = data.encode(self._encoding)
-        elif not isinstance(data, (bytes, bytearray, memoryview)):
-            exc = TypeError(f"write() takes bytes or str, not {type(data).__name__}: {data!r}")
-            log.warning("%r: %s", self._port, exc)
-            self.fire(error(exc))
-            return
-        if not data:
-            return
-        self._buffer.append(bytes(data))
-        poller = self._poller
-        if poller is not None and self._fd is not None and not poller.isWriting(self._fd):
-            poller.addWriter(self, self._fd)
+        self._queue_write(data)
 
     @handler("close")
     def close(self) -> None:
@@ -229,29 +220,22 @@ class Serial(PollerUser, Component):  # type: ignore[misc,valid-type]
     def _on_write_ready(self, fd: Any) -> None:
         if self._fd is None or fd != self._fd:
             return
-        buffer = self._buffer
-        if buffer:
-            data = buffer.popleft()
-            try:
-                n = self._serial.write(data)
-            except Exception as exc:
-                if serial is not None and isinstance(
-                    exc, getattr(serial, "SerialTimeoutException", ())
-                ):
-                    n = 0  # a write timeout wrote nothing (3.2.5)
-                else:
-                    log.warning("writing to %r failed: %s", self._port, exc)
-                    self.fire(error(exc))
-                    self._close()
-                    return
-            n = len(data) if n is None else n
-            if n < len(data):
-                buffer.appendleft(data[n:])
-        if not buffer:
-            if self._closeflag:
-                self._close()
-            elif self._poller is not None:
-                self._poller.removeWriter(fd)
+        self._drain_one(fd, self._write_now)
+
+    def _write_now(self, data: bytes) -> int | None:
+        try:
+            n: int | None = self._serial.write(data)
+        except Exception as exc:
+            if serial is not None and isinstance(
+                exc, getattr(serial, "SerialTimeoutException", ())
+            ):
+                return 0  # a write timeout wrote nothing (3.2.5)
+            raise
+        return n
+
+    @property
+    def _what(self) -> Any:
+        return self._port
 
     @handler("_disconnect", priority=1)
     def _on_disconnect(self, fd: Any) -> None:

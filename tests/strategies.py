@@ -134,3 +134,129 @@ http_responses = st.tuples(
     st.sampled_from(["length", "chunked"]),
     st.lists(st.integers(min_value=1, max_value=20), min_size=1, max_size=5),
 )
+
+
+# --- HTTP/1.1 engine (tests/_sansio/test_http1_properties.py) -------------------
+
+_TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Names the engine reads for framing or the connection; generated separately.
+_SPECIAL_FIELDS = {
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "expect",
+    "upgrade",
+    "te",
+    "trailer",
+}
+http1_names = (
+    st.text(_TCHARS, min_size=1, max_size=12)
+    .filter(lambda n: n.lower() not in _SPECIAL_FIELDS)
+    .map(str.encode)
+)
+# field-value: field-vchar with SP/HTAB inside, obs-text included; no surrounding OWS.
+http1_values = st.binary(max_size=20).map(
+    lambda b: bytes(c for c in b if c in (9, 32) or 0x21 <= c <= 0x7E or c >= 0x80).strip(b" \t")
+)
+http1_fields = st.lists(st.tuples(http1_names, http1_values), max_size=6).map(tuple)
+http1_methods = st.one_of(
+    st.sampled_from([b"GET", b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"]),
+    st.text(_TCHARS, min_size=1, max_size=8)
+    .map(str.encode)
+    .filter(lambda m: m not in (b"CONNECT", b"HEAD")),
+)
+_PCHARS = "abcXYZ019-._~!$&'()*+,;=:@"
+http1_targets = st.builds(
+    lambda segments, query: b"/" + b"/".join(segments) + query,
+    st.lists(
+        st.one_of(
+            st.text(_PCHARS, max_size=6).map(str.encode),
+            st.binary(min_size=1, max_size=2).map(lambda b: b"".join(b"%%%02X" % c for c in b)),
+        ),
+        max_size=4,
+    ),
+    st.one_of(st.just(b""), st.text(_PCHARS + "/?", max_size=10).map(lambda q: b"?" + q.encode())),
+)
+http1_hosts = st.sampled_from([b"example.com", b"example.com:8080", b"127.0.0.1", b"[::1]:80"])
+# Body pieces (several Data events); "length" / "chunked" framing, or none for requests.
+http1_bodies = st.lists(st.binary(max_size=30), max_size=4)
+http1_trailers = st.lists(st.tuples(http1_names, http1_values), max_size=2).map(tuple)
+
+# (method, target, host, fields, framing, body pieces, trailers)
+http1_requests = st.tuples(
+    http1_methods,
+    http1_targets,
+    http1_hosts,
+    http1_fields,
+    st.sampled_from(["length", "chunked", "none"]),
+    http1_bodies,
+    http1_trailers,
+)
+# (request method, status, reason, fields, framing, body pieces, trailers)
+http1_responses = st.tuples(
+    st.sampled_from([b"GET", b"HEAD", b"POST"]),
+    st.one_of(st.sampled_from([200, 201, 204, 304, 404, 500]), st.integers(200, 599)),
+    st.text("abc XYZ-", max_size=12).map(lambda r: r.strip().encode()),
+    http1_fields,
+    st.sampled_from(["length", "chunked", "auto"]),
+    http1_bodies,
+    http1_trailers,
+)
+
+
+def _tagged(valid, stricter=(), both_reject=()):
+    """Pieces tagged "ok" (both engines accept), "stricter" (we reject what h11
+    accepts: see test_http1_properties) or "bad" (both reject)."""
+    return st.one_of(
+        *(st.tuples(st.just(v), st.just("ok")) for v in valid),
+        *(st.tuples(st.just(v), st.just("stricter")) for v in stricter),
+        *(st.tuples(st.just(v), st.just("bad")) for v in both_reject),
+    )
+
+
+# Parts of a request, mostly valid, some broken in ways where we agree with h11
+# and some where we are deliberately stricter.
+_h1_method = _tagged([b"GET", b"POST", b"PUT", b"X-Custom"], both_reject=[b"G(T", b"G@T"])
+_h1_target = _tagged(
+    [b"/", b"/a/b?c=d&e", b"/%41", b"http://example.com/x?y"],
+    stricter=[b"*", b"a/b", b"/a{b}", b"/%zz", b"/a|b"],
+    both_reject=[b"/\xe9", b"/a\x00"],
+)
+_h1_version = _tagged(
+    [b"HTTP/1.1", b"HTTP/1.0"],
+    stricter=[b"HTTP/2.0", b"HTTP/1.2"],
+    both_reject=[b"http/1.1", b"HTTP/1", b"HTTP/1.1 "],
+)
+_h1_field = _tagged(
+    [b"X-A: b", b"X-B:c d", b"X-C: \xe9", b"Accept: */*", b"X-Empty:"],
+    stricter=[b"X-D: a\x01b", b"X-E: a\x7f", b" folded", b"Host: a b"],
+    both_reject=[b"X-F : a", b"X-G: a\x00b", b"X-H: a\rb", b": a", b"X(I): a", b"NoColon"],
+)
+_h1_framing = st.sampled_from(
+    [
+        ("none", "ok"),
+        ("cl", "ok"),
+        ("te", "ok"),
+        ("te-ext", "ok"),
+        ("cl-cl", "stricter"),  # identical repeats: RFC 9110 allows, we refuse
+        ("cl-list", "stricter"),
+        ("te-cl", "stricter"),
+        ("te-size-space", "stricter"),
+        ("te-long-size", "stricter"),
+        ("cl-plus", "bad"),
+        ("cl-hex", "bad"),
+        ("te-gzip-chunked", "bad"),
+        ("te-chunk-0x", "bad"),
+    ]
+)
+# (method, target, version, host lines, fields, framing, body)
+http1_h11_requests = st.tuples(
+    _h1_method,
+    _h1_target,
+    _h1_version,
+    st.integers(min_value=0, max_value=2),
+    st.lists(_h1_field, max_size=4),
+    _h1_framing,
+    st.binary(min_size=1, max_size=12),
+)

@@ -521,8 +521,10 @@ class Manager(Scheduler):
                             result = h(event, *args, **kwargs)
                         elif kwargs:
                             result = h(*args, **kwargs)
-                        else:
+                        elif args:
                             result = h(*args)
+                        else:
+                            result = h()
                     except Exception:
                         raised = True
                         result = _exc_info()

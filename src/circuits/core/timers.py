@@ -37,20 +37,23 @@ class Timer(BaseComponent):
 
     @handler("generate_events")
     def _on_generate_events(self, event: Any) -> None:
-        expiry = self.expiry
+        # Runs on every loop iteration for every timer: attributes, not the
+        # properties, and no lock when the loop already may not idle.
+        expiry = self._expiry
         if expiry is None:
             return
         now = _clock.now()
         if now >= expiry:
-            if self.unregister_pending:
+            if self._unregister_pending:
                 return
             self.fire(self.event, *self.channels)
             if self.persist:
-                self.reset()
+                self._expiry = now + self.interval
             else:
                 self.unregister()
-            event.reduce_time_left(0)
-        else:
+            if event._time_left != 0:
+                event.reduce_time_left(0)
+        elif event._time_left != 0:
             event.reduce_time_left(expiry - now)
 
     @property

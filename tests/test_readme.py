@@ -31,3 +31,20 @@ def test_readme_line_1_serves_the_example():
     line = readme_commands()[0]
     example = line.rsplit(" ", 1)[-1]
     assert (ROOT / example).is_file(), example
+
+
+def test_readme_example_runs():
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert out.stdout.split("\n") == ["ping 1", "ping 2", "ping 3", ""]
+    assert out.stderr == ""

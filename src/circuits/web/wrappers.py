@@ -1,0 +1,421 @@
+"""Request and Response objects of circuits.web, and the ``body``/``status`` descriptors.
+
+The HTTP component builds one `Request` and one `Response` per parsed
+request and fires ``request(req, res)``; handlers read the request and fill
+in the response; ``Response.prepare()`` finalises the header block just
+before it is written (web.md §4.3, §5).
+
+Differences from 3.2.5, none visible to a well-behaved client: ``prepare()``
+may be called again (it adds each cookie once and never emits both
+``Content-Length`` and ``Transfer-Encoding``); bodies that are not iterable
+(an ``int``) become their ``str()``; a cookie that would put CR, LF or NUL on
+the wire is refused with a ``ValueError``; without a ``Host`` header and
+without a server the request's local port is used instead of failing.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.cookies import CookieError, SimpleCookie
+from io import BytesIO
+from typing import IO, Any
+
+from circuits.net.sockets import BUFSIZE
+
+from .constants import HTTP_STATUS_CODES, SERVER_VERSION
+from .errors import httperror as httperror
+from .headers import Headers as Headers
+from .url import parse_url as parse_url
+
+__all__ = [
+    "Body",
+    "HTTPStatus",
+    "Headers",
+    "Host",
+    "Request",
+    "Response",
+    "Status",
+    "file_generator",
+    "formatdate",
+    "httperror",
+    "parse_url",
+]
+
+formatdate = partial(email.utils.formatdate, usegmt=True)
+
+# Statuses that never carry a body, hence neither a length nor chunking
+# (RFC 9110 §15.2, §15.3.5, §15.3.6, §15.4.5).
+_NO_BODY = (204, 205, 304)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL = ("\r", "\n", "\x00")
+
+
+def file_generator(input: IO[Any], chunkSize: int = BUFSIZE) -> Iterator[Any]:
+    """Yield ``chunkSize`` reads of ``input`` until an empty read, then close it.
+
+    Args:
+        input: a file-like object with ``read`` and ``close``.
+        chunkSize: bytes per read.
+
+    Yields:
+        The chunks read.
+    """
+    try:
+        while chunk := input.read(chunkSize):
+            yield chunk
+    finally:
+        input.close()
+
+
+class Host:
+    """An endpoint: ``ip``, ``port`` and a ``name`` (defaults to ``ip``).
+
+    Args:
+        ip: the address.
+        port: the port.
+        name: the host name; ``ip`` when ``None``.
+    """
+
+    ip: Any = "0.0.0.0"
+    port: Any = 80
+    name: Any = "unknown.tld"
+
+    def __init__(self, ip: Any, port: Any, name: Any = None) -> None:
+        self.ip = ip
+        self.port = port
+        self.name = ip if name is None else name
+
+    def __repr__(self) -> str:
+        return f"Host({self.ip!r}, {self.port!r}, {self.name!r})"
+
+
+class HTTPStatus:
+    """A status code with its reason phrase; compares with ints by code.
+
+    Args:
+        status: the code.
+        reason: the phrase; ``HTTP_STATUS_CODES.get(status, '')`` when ``None``.
+    """
+
+    __slots__ = ("_reason", "_status")
+
+    def __init__(self, status: int = 200, reason: str | None = None) -> None:
+        self._status = status
+        self._reason = HTTP_STATUS_CODES.get(status, "") if reason is None else reason
+
+    @property
+    def status(self) -> int:
+        """The code."""
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._reason
+
+    @staticmethod
+    def _code(other: object) -> int | None:
+        if isinstance(other, HTTPStatus):
+            return other._status
+        if isinstance(other, int):
+            return other
+        return None
+
+    def __int__(self) -> int:
+        return self._status
+
+    def __index__(self) -> int:
+        return self._status
+
+    def __eq__(self, other: object) -> bool:
+        code = self._code(other)
+        return NotImplemented if code is None else self._status == code
+
+    def __lt__(self, other: object) -> bool:
+        code = self._code(other)
+        return NotImplemented if code is None else self._status < code
+
+    def __le__(self, other: object) -> bool:
+        code = self._code(other)
+        return NotImplemented if code is None else self._status <= code
+
+    def __gt__(self, other: object) -> bool:
+        code = self._code(other)
+        return NotImplemented if code is None else self._status > code
+
+    def __ge__(self, other: object) -> bool:
+        code = self._code(other)
+        return NotImplemented if code is None else self._status >= code
+
+    def __hash__(self) -> int:
+        return hash(self._status)
+
+    def __str__(self) -> str:
+        return f"{self._status:d} {self._reason}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return f"<Status (status={self._status:d} reason={self._reason}>"
+
+
+class Body:
+    """Descriptor of ``Response.body``: normalises what is assigned (web.md §5.6).
+
+    bytes/str become a one-item list of bytes (``[]`` when empty), a file
+    becomes a `file_generator` and turns on streaming, an ``httperror``
+    becomes its rendered page, ``None`` becomes ``[]``; other iterables are
+    kept as they are and anything else becomes its ``str()``.
+    """
+
+    encode_errors = "strict"
+
+    def __get__(self, response: Any, cls: type | None = None) -> Any:
+        if response is None:
+            return self
+        return response._body
+
+    def __set__(self, response: Any, value: Any) -> None:
+        if value is response:
+            return
+        if isinstance(value, bytes):
+            body: Any = [value] if value else []
+        elif isinstance(value, str):
+            body = [value.encode(response.encoding, self.encode_errors)] if value else []
+        elif hasattr(value, "read"):
+            body = file_generator(value)
+            response.stream = True
+        elif isinstance(value, httperror):
+            body = [str(value)]
+        elif value is None:
+            body = []
+        elif hasattr(value, "__iter__"):
+            body = value
+        else:
+            # 3.2.5 stored e.g. an int and crashed while writing it (web.md §4.4)
+            body = [str(value).encode(response.encoding, self.encode_errors)]
+        response._body = body
+
+
+class Status:
+    """Descriptor of ``Response.status``: an ``int`` is stored as an `HTTPStatus`."""
+
+    def __get__(self, response: Any, cls: type | None = None) -> Any:
+        if response is None:
+            return self
+        return response._status
+
+    def __set__(self, response: Any, value: Any) -> None:
+        response._status = HTTPStatus(value) if isinstance(value, int) else value
+
+
+def _split_host(value: str, scheme: str) -> tuple[str, int]:
+    # "host[:port]", where host may be an IPv6 literal in brackets (RFC 9110 §7.2)
+    default = _DEFAULT_PORTS.get(scheme, 80)
+    if value.startswith("["):
+        end = value.find("]")
+        if end != -1:
+            host, rest = value[: end + 1], value[end + 1 :]
+            port = rest[1:] if rest.startswith(":") else ""
+            return host, int(port) if port.isdigit() else default
+    host, _, port = value.partition(":")
+    return host, int(port) if port.isdigit() else default
+
+
+class Request:
+    """One HTTP request as the handlers see it.
+
+    Args:
+        sock: the client socket (``getpeername()`` gives `remote`); may be ``None``.
+        method: the request method.
+        scheme: ``'http'`` or ``'https'``; falsy means ``'http'``.
+        path: the raw (still percent-encoded) path of the request line.
+        protocol: the HTTP version as a tuple.
+        qs: the raw query string.
+        headers: the request headers.
+        server: the server component (``host``, ``port``, ``display_banner``, ``debug``).
+    """
+
+    server: Any = None
+    scheme = "http"
+    protocol: tuple[int, int] = (1, 1)
+    host = ""
+    local = Host("127.0.0.1", 80)
+    remote = Host("", 0)
+    index: bool | None = None
+    script_name = ""
+    login: Any = None
+    handled = False
+
+    def __init__(
+        self,
+        sock: Any,
+        method: str = "GET",
+        scheme: str = "http",
+        path: str = "/",
+        protocol: tuple[int, int] = (1, 1),
+        qs: str = "",
+        headers: Headers | None = None,
+        server: Any = None,
+    ) -> None:
+        self.sock = sock
+        self.method = method
+        self.scheme = scheme or "http"
+        self.path = path
+        self.protocol = tuple(protocol)  # type: ignore[assignment]
+        self.qs = qs
+        # Tracebacks reach clients only when the server asks for it (its debug flag).
+        self.print_debug = bool(getattr(server, "debug", False))
+        self.headers = Headers() if headers is None else headers
+        self.server = server
+        self.cookie: SimpleCookie = SimpleCookie()
+        if "Cookie" in self.headers:
+            try:
+                self.cookie.load(str(self.headers["Cookie"]))
+            except CookieError:  # a bad Cookie header leaves the jar empty
+                self.cookie = SimpleCookie()
+        if sock is not None:
+            peer = sock.getpeername()
+            if isinstance(peer, tuple | list) and len(peer) >= 2:
+                self.remote = Host(peer[0], peer[1])
+            else:
+                self.remote = Host(None, None, peer)
+        self.body: Any = BytesIO()
+        if server is not None:
+            self.local = Host(server.host, server.port)
+        if "Host" in self.headers:
+            self.host, self.port = _split_host(str(self.headers["Host"]), self.scheme)
+        else:
+            self.host = self.local.name or self.local.ip
+            self.port = server.port if server is not None else self.local.port
+        if self.port in (80, 443):
+            base = f"{self.scheme}://{self.host}/"
+        else:
+            base = f"{self.scheme}://{self.host}:{self.port}/"
+        self.base = parse_url(base)
+        uri = base.rstrip("/") + (path if path.startswith("/") else "/" + path)
+        if qs:
+            uri += "?" + qs
+        self.uri = parse_url(uri).sanitize()
+
+    def __repr__(self) -> str:
+        protocol = "HTTP/{}.{}".format(*self.protocol)
+        return f"<Request {self.method} {self.path} {protocol}>"
+
+
+class Response:
+    """The response to a `Request`, filled in by handlers and serialised by HTTP.
+
+    Args:
+        request: the request answered.
+        encoding: the encoding of str bodies and of the default ``Content-Type``.
+        status: the status code (200 when ``None``).
+    """
+
+    body = Body()
+    status = Status()
+    done = False
+    close = False
+    stream = False
+    chunked = False
+
+    def __init__(
+        self, request: Request, encoding: str = "utf-8", status: int | None = None
+    ) -> None:
+        self.request = request
+        self.encoding = encoding
+        self._body: Any = []
+        self._status: Any = HTTPStatus(200 if status is None else status)
+        self.time = time.time()
+        self.headers = Headers()
+        self.headers["Date"] = formatdate(self.time)
+        server = request.server
+        if server is None:
+            self.headers["X-Powered-By"] = SERVER_VERSION
+        elif getattr(server, "display_banner", False):
+            self.headers["Server"] = SERVER_VERSION
+        self.cookie = request.cookie
+        self.protocol = "HTTP/{}.{}".format(*request.protocol)
+        self._cookies_sent: set[str] = set()
+        self._auto_chunked = False
+
+    def __str__(self) -> str:
+        return f"{self.protocol} {self.status}\r\n"
+
+    def __bytes__(self) -> bytes:
+        return str(self).encode("iso-8859-1")
+
+    def __repr__(self) -> str:
+        content_type = self.headers.get("Content-Type", f"text/html; charset={self.encoding}")
+        length = len(self.body) if isinstance(self.body, str) else 0
+        return f"<Response {self.status} {content_type} ({length:d})>"
+
+    def _length(self) -> int | None:
+        body = self.body
+        if isinstance(body, bytes | str):
+            body = [body]
+        if not isinstance(body, list):
+            return None
+        return sum(
+            len(item.encode(self.encoding) if isinstance(item, str) else item)
+            for item in body
+            if item is not None
+        )
+
+    def _add_cookies(self) -> None:
+        for name, morsel in self.cookie.items():
+            line = morsel.OutputString()
+            if any(char in line for char in _CONTROL):
+                raise ValueError(f"cookie {name!r} would put CR, LF or NUL on the wire: {line!r}")
+            if line not in self._cookies_sent:
+                self._cookies_sent.add(line)
+                self.headers.append("Set-Cookie", line)
+
+    def prepare(self) -> None:
+        """Finalise the headers before they are written (web.md §4.3, §5.5).
+
+        Sets the default ``Content-Type``, ``Content-Length`` for list/str/bytes
+        bodies, one ``Set-Cookie`` per cookie, and otherwise either chunking
+        (HTTP/1.1 with a server) or ``close``; then ``Connection`` and ``chunked``.
+
+        Raises:
+            ValueError: a cookie would put CR, LF or NUL on the wire.
+        """
+        headers = self.headers
+        headers.setdefault("Content-Type", f"text/html; charset={self.encoding}")
+        code = int(self.status)
+        no_body = code < 200 or code in _NO_BODY
+        if self._auto_chunked:  # an earlier prepare() chose chunking; choose again
+            headers.pop("Transfer-Encoding", None)
+            self._auto_chunked = self.chunked = False
+        length = self._length()
+        if length is not None and not (code < 200 or code == 204):
+            headers["Content-Length"] = str(length)
+        self._add_cookies()
+        if code == 413:
+            self.close = True
+        if "Content-Length" not in headers and not no_body:
+            if (
+                self.protocol == "HTTP/1.1"
+                and self.request.method != "HEAD"
+                and self.request.server is not None
+                and length != 0
+            ):
+                if "Transfer-Encoding" not in headers:
+                    headers["Transfer-Encoding"] = "chunked"
+                    self._auto_chunked = True
+            else:
+                self.close = True
+        if "chunked" in str(headers.get("Transfer-Encoding", "")).lower():
+            # RFC 9112 §6.2: a sender must not send Content-Length with Transfer-Encoding
+            headers.pop("Content-Length", None)
+            self.chunked = True
+        if self.request.server is not None and "Connection" not in headers:
+            if self.protocol == "HTTP/1.1" and self.close:
+                headers["Connection"] = "close"
+            elif self.protocol == "HTTP/1.0" and not self.close:
+                headers["Connection"] = "Keep-Alive"

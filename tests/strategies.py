@@ -260,3 +260,24 @@ http1_h11_requests = st.tuples(
     _h1_framing,
     st.binary(min_size=1, max_size=12),
 )
+
+# --- multipart/form-data (tests/_sansio/test_multipart_engine.py) -----------------------
+
+_BCHARS = "0123456789AaBbZz'()+_,-./:=?"
+# RFC 2046 boundaries: 1-70 bchars, a space allowed but not last.
+multipart_boundaries = st.builds(
+    lambda body, last: (body + last).encode(),
+    st.text(_BCHARS + " ", max_size=10),
+    st.sampled_from(_BCHARS),
+)
+# (name, filename or None, payload) per part; payloads likely to contain delimiter pieces.
+multipart_bodies = st.lists(
+    st.tuples(
+        st.text("abcxyz_-", min_size=1, max_size=6),
+        st.none() | st.text("abc.txt ", min_size=1, max_size=8),
+        st.lists(st.sampled_from([b"\r", b"\n", b"-", b"--", b"\r\n--", b"x", b"A", b"\x00"])).map(
+            b"".join
+        ),
+    ),
+    max_size=4,
+)

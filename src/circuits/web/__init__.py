@@ -1,6 +1,27 @@
-"""circuits.web: the HTTP server, its request/response wrappers, dispatchers and tools.
+"""circuits.web: an HTTP/1.1 server and web framework on the circuits core.
 
-The package's exports arrive with the server; for now the building blocks
-live in their own modules (``headers``, ``exceptions``, ``constants``,
-``utils``, ``url``).
+Built so far: the server (``Server``, ``BaseServer``), the ``HTTP`` protocol
+component on the strict sans-I/O HTTP/1.1 engine, controllers and the base
+``Dispatcher``. The rest of the 3.2.5 surface (``Static``, ``VirtualHosts``,
+``XMLRPC``, ``JSONRPC``, ``Sessions``, ``Logger``) comes with issues #7/#8.
 """
+
+from __future__ import annotations
+
+from .controllers import (
+    BaseController as BaseController,
+    Controller as Controller,
+    JSONController as JSONController,
+    expose as expose,
+    exposeJSON as exposeJSON,
+)
+from .dispatchers import Dispatcher as Dispatcher
+from .errors import (
+    forbidden as forbidden,
+    httperror as httperror,
+    notfound as notfound,
+    redirect as redirect,
+)
+from .events import request as request, response as response, stream as stream
+from .servers import BaseServer as BaseServer, Server as Server
+from .url import URL as URL, parse_url as parse_url

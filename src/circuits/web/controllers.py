@@ -1,0 +1,247 @@
+"""Controllers: components whose methods answer URLs under their channel.
+
+A controller's channel is the URL prefix it serves (``"/"``, ``"/admin"``);
+the `circuits.web.dispatchers.Dispatcher` maps a request path to one of its
+handlers and fires an event named after it, with ``(request, response,
+*path_segments)`` as arguments and the query/form fields as keyword
+arguments. `expose` wraps a method so that it sees only the path segments and
+fields, while ``self.request``/``self.response`` hold the request during the
+call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any
+
+from ..core import BaseComponent, handler
+from ..tools import getargspec
+from . import errors
+from .wrappers import Response
+
+__all__ = [
+    "BaseController",
+    "Controller",
+    "ExposeJSONMetaClass",
+    "ExposeMetaClass",
+    "JSONController",
+    "expose",
+    "exposeJSON",
+]
+
+# The per-request attributes set on the controller for the duration of a call.
+_REQUEST_ATTRS = ("request", "response", "cookie", "session")
+
+
+def _arity(f: Callable[..., Any]) -> tuple[list[str], str | None, str | None, Any, bool]:
+    """``getargspec(f)`` minus a leading ``self`` and then ``event``; and whether ``event`` was."""
+    args, varargs, varkw, defaults = getargspec(f)
+    args = list(args)
+    if args and args[0] == "self":
+        del args[0]
+    takes_event = bool(args and args[0] == "event")
+    if takes_event:
+        del args[0]
+    return args, varargs, varkw, defaults, takes_event
+
+
+def _begin(self: Any, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
+    """Take ``(request, response)`` off ``args`` onto ``self`` unless a call is in progress."""
+    if hasattr(self, "request"):
+        return args, False
+    self.request, self.response = args[0], args[1]
+    self.cookie = self.request.cookie
+    if hasattr(self.request, "session"):
+        self.session = self.request.session
+    return args[2:], True
+
+
+def _end(self: Any) -> None:
+    for name in _REQUEST_ATTRS:
+        self.__dict__.pop(name, None)
+
+
+def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Make a controller method answer the URL segments ``channels``.
+
+    Despite the name, ``channels`` are event (handler) names: the raw URL
+    segments the method answers (``@expose("foo+bar", "foo_bar")``). The
+    method's own name is not registered unless listed.
+
+    Args:
+        *channels: the handler names.
+        **config: passed to `circuits.core.handler` (``priority``, ``channel``, ...).
+
+    Returns:
+        A decorator turning ``f(self, *segments, **fields)`` (or ``f(self, event,
+        ...)``) into an event handler taking ``(event, request, response,
+        *segments, **fields)``.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Any:
+        names, varargs, varkw, defaults, takes_event = _arity(f)
+
+        def wrapper(self: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                args, first = _begin(self, args)
+                if first:
+                    self.request.args = args
+                    self.request.kwargs = kwargs
+                if takes_event:
+                    return f(self, event, *args, **kwargs)
+                return f(self, *args, **kwargs)
+            finally:
+                # (3.2.5) the request state lives on the shared controller, so a
+                # generator handler loses it at its first suspension.
+                _end(self)
+
+        update_wrapper(wrapper, f)
+        wa: Any = wrapper
+        wa.args, wa.varargs, wa.varkw, wa.defaults = names, varargs, varkw, defaults
+        wa.event = True
+        return handler(*channels, **config)(wrapper)
+
+    return decorate
+
+
+class ExposeMetaClass(type):
+    """Metaclass exposing every public callable of the class body under its own name."""
+
+    def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> None:
+        super().__init__(name, bases, ns)
+        for k, v in ns.items():
+            if callable(v) and not k.startswith("_") and not hasattr(v, "handler"):
+                setattr(cls, k, expose(k)(v))
+
+
+class BaseController(BaseComponent):
+    """A component serving the URLs under its channel (the URL prefix, no trailing slash).
+
+    The helpers below are valid only while a request is being handled; each
+    returns the event or response the handler must *return*.
+    """
+
+    channel = "/"
+
+    # Set by the exposed wrappers for the duration of a call only (annotations,
+    # not class attributes: "no request attribute" means no call in progress).
+    request: Any
+    response: Any
+    cookie: Any
+    session: Any
+
+    @property
+    def uri(self) -> Any:
+        """The current request's `circuits.web.url.URL`, or ``None`` outside a request."""
+        request = self.__dict__.get("request")
+        return None if request is None else request.uri
+
+    def forbidden(self, description: str | None = None) -> errors.forbidden:
+        """Answer 403; ``description`` (HTML) replaces the default text when given."""
+        kwargs: dict[str, Any] = {} if description is None else {"description": description}
+        return errors.forbidden(self.request, self.response, **kwargs)
+
+    def notfound(self, description: str | None = None) -> errors.notfound:
+        """Answer 404; ``description`` (HTML) replaces the default text when given."""
+        # 3.2.5 passes description=None through and the page shows "None";
+        # we keep the class default instead, as the spec recommends.
+        kwargs: dict[str, Any] = {} if description is None else {"description": description}
+        return errors.notfound(self.request, self.response, **kwargs)
+
+    def redirect(self, urls: str | list[str], code: int | None = None) -> errors.redirect:
+        """Redirect to ``urls`` (relative ones resolve against the request URI).
+
+        Raises:
+            ValueError: ``code`` is not a known 3xx code.
+        """
+        return errors.redirect(self.request, self.response, urls, code=code)
+
+    def serve_file(
+        self,
+        path: str,
+        type: str | None = None,
+        disposition: str | None = None,
+        name: str | None = None,
+    ) -> Any:
+        """Answer with the file at ``path`` (see ``circuits.web.tools.serve_file``)."""
+        return _tools().serve_file(self.request, self.response, path, type, disposition, name)
+
+    def serve_download(self, path: str, name: str | None = None) -> Any:
+        """Answer with the file at ``path`` as an attachment named ``name``."""
+        return _tools().serve_download(self.request, self.response, path, name)
+
+    def expires(self, secs: float = 0, force: bool = False) -> None:
+        """Set the caching headers of the response to expire in ``secs`` seconds."""
+        _tools().expires(self.request, self.response, secs, force)
+
+
+Controller = ExposeMetaClass("Controller", (BaseController,), {})
+
+
+def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Like `expose`, but the result is sent as JSON (``Content-Type: application/json``).
+
+    An `circuits.web.errors.httperror` or `circuits.web.wrappers.Response`
+    result is returned unchanged; anything else goes through ``json.dumps``.
+    The method gets no ``event`` argument and ``request.args``/``kwargs`` are
+    not set.
+
+    Args:
+        *channels: the handler names (URL segments).
+        **config: passed to `circuits.core.handler`.
+
+    Returns:
+        The decorator.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Any:
+        names, varargs, varkw, defaults, _ = _arity(f)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                args, _ = _begin(self, args)
+                self.response.headers["Content-Type"] = "application/json"
+                result = f(self, *args, **kwargs)
+                if isinstance(result, errors.httperror | Response):
+                    return result
+                return json.dumps(result)
+            finally:
+                _end(self)
+
+        update_wrapper(wrapper, f)
+        wa: Any = wrapper
+        wa.args, wa.varargs, wa.varkw, wa.defaults = names, varargs, varkw, defaults
+        wa.event = False
+        return handler(*channels, **config)(wrapper)
+
+    return decorate
+
+
+class ExposeJSONMetaClass(type):
+    """Metaclass applying `exposeJSON` to every public callable of the class body."""
+
+    def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> None:
+        super().__init__(name, bases, ns)
+        for k, v in ns.items():
+            if callable(v) and not k.startswith("_") and not hasattr(v, "handler"):
+                setattr(cls, k, exposeJSON(k)(v))
+
+
+JSONController = ExposeJSONMetaClass("JSONController", (BaseController,), {})
+
+
+def _tools() -> Any:
+    # circuits.web.tools is imported when first used: it is a later part of
+    # issue #7, and the controllers work without it.
+    try:
+        return importlib.import_module("circuits.web.tools")
+    except ModuleNotFoundError as exc:
+        if exc.name != "circuits.web.tools":
+            raise
+        raise NotImplementedError(
+            "serve_file/serve_download/expires need circuits.web.tools, "
+            "which is not written yet (issue #7)"
+        ) from None

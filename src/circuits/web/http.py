@@ -1,0 +1,399 @@
+"""The HTTP protocol component: ``read`` bytes in, ``request`` events out, responses back.
+
+Sits on the web server's channel next to the socket server (web.md §4). One
+sans-I/O `circuits._sansio.http1.Connection` per client socket does all the
+parsing and framing; this module is the glue: ``read`` feeds the engine and
+drains its events into one ``request(req, res)``; ``response``/``stream``
+hand the response to the engine and fire ``write``.
+
+Differences from 3.2.5, none visible to a well-behaved client: pipelined
+requests are answered in order (the engine holds the next one until the
+response to the current one is sent); malformed input gets the engine's
+status (400, 413, 414, 431, 501, 505) and the connection is closed; every
+request gets exactly one response (a second ``response`` for the same
+request, or an error after the response started, is dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from io import BytesIO
+from typing import Any
+from urllib.parse import quote
+
+from circuits._sansio.http1 import (
+    SERVER,
+    Connection,
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    InformationalResponse,
+    RemoteProtocolError,
+    Request as Http1Request,
+    Response as Http1Response,
+    State,
+)
+from circuits.core.components import BaseComponent
+from circuits.core.handlers import handler
+from circuits.core.values import Value
+from circuits.net.events import close, write
+
+from .constants import SERVER_PROTOCOL, SERVER_VERSION
+from .errors import httperror, notfound, redirect
+from .events import request, response, stream
+from .exceptions import HTTPException, Redirect
+from .headers import Headers
+from .url import URL, parse_url
+from .wrappers import Request, Response
+
+__all__ = ["HTTP"]
+
+log = logging.getLogger(__name__)
+
+
+class _Client:
+    """What HTTP keeps per client socket: the engine and the exchange under way."""
+
+    __slots__ = ("body", "engine", "req", "res", "started")
+
+    def __init__(self) -> None:
+        self.engine = Connection(SERVER)
+        self.req: Request | None = None
+        self.res: Response | None = None
+        self.body: list[bytes] = []
+        self.started = False  # the response head went to the engine
+
+
+class HTTP(BaseComponent):
+    """Turn ``read(sock, data)`` into ``request(req, res)`` and responses into ``write``.
+
+    Args:
+        server: the owning server component (``secure``, ``host``, ``port``,
+            ``display_banner``, ``debug``).
+        encoding: the encoding of str bodies and of request paths.
+        channel: the server's channel.
+    """
+
+    channel = "web"
+
+    def __init__(self, server: Any, encoding: str = "utf-8", channel: Any = channel) -> None:
+        super().__init__(channel=channel)
+        self._server = server
+        self._encoding = encoding
+        self._uri: URL | None = None
+        self._conns: dict[Any, _Client] = {}
+
+    @property
+    def version(self) -> str:
+        """``SERVER_VERSION``."""
+        return SERVER_VERSION
+
+    @property
+    def protocol(self) -> tuple[int, int]:
+        """``SERVER_PROTOCOL``."""
+        return SERVER_PROTOCOL
+
+    @property
+    def scheme(self) -> str:
+        """``'https'`` when the server is secure, else ``'http'``."""
+        return "https" if getattr(self._server, "secure", False) else "http"
+
+    @property
+    def uri(self) -> URL | None:
+        """The server's base URL, computed on ``ready``; ``None`` before."""
+        return self._uri
+
+    @property
+    def base(self) -> str:
+        """The base URL as text without a trailing ``/``; ``''`` before ``ready``."""
+        if self._uri is None:
+            return ""
+        return self._uri.utf8().rstrip(b"/").decode(self._encoding)
+
+    @property
+    def _clients(self) -> dict[Any, tuple[Request, Response]]:
+        """Sock -> ``(req, res)`` of the request being served (3.2.5 attribute)."""
+        return {
+            sock: (c.req, c.res)
+            for sock, c in self._conns.items()
+            if c.req is not None and c.res is not None
+        }
+
+    # -- inbound ----------------------------------------------------------------
+
+    @handler("ready", priority=1.0)
+    def _on_ready(self, server: Any, bind: Any) -> None:
+        host = getattr(self._server, "host", None)
+        if isinstance(host, str) and os.path.exists(host):
+            self._uri = parse_url(host)
+            return
+        port = getattr(self._server, "port", None) or 80
+        url = f"{self.scheme}://{host or '0.0.0.0'}"
+        if port not in (80, 443):
+            url += f":{port}"
+        self._uri = parse_url(url)
+
+    @handler("read")
+    def _on_read(self, sock: Any, data: bytes) -> None:
+        client = self._conns.get(sock)
+        if client is None:
+            if data[:2] == b"\x16\x03" and not getattr(self._server, "secure", False):
+                self.fire(close(sock))  # a TLS handshake on a plain server
+                return
+            client = self._conns[sock] = _Client()
+        client.engine.receive_data(data)
+        self._drain(sock, client)
+
+    def _drain(self, sock: Any, client: _Client) -> None:
+        """Feed the engine's events into ``request``; stop at the end of one request."""
+        engine = client.engine
+        try:
+            while (event := engine.next_event()) is not None:
+                if isinstance(event, Http1Request):
+                    self._begin(sock, client, event)
+                    if engine.they_are_waiting_for_100_continue:
+                        self.fire(
+                            write(sock, engine.send(InformationalResponse(100, reason=b"Continue")))
+                        )
+                elif isinstance(event, Data):
+                    client.body.append(event.data)
+                elif isinstance(event, EndOfMessage):
+                    self._dispatch(sock, client)
+                    return
+                elif isinstance(event, ConnectionClosed):
+                    return
+        except RemoteProtocolError as exc:
+            log.info("%r: bad request, answering %d: %s", sock, exc.error_status_hint, exc)
+            if client.started or engine.our_state is not State.IDLE:
+                self._forget(sock, close_it=True)
+                return
+            req = client.req
+            if req is None:
+                req = client.req = Request(sock, server=self._server)
+                client.res = Response(req, encoding=self._encoding)
+            assert client.res is not None
+            self.fire(httperror(req, client.res, exc.error_status_hint))
+
+    def _begin(self, sock: Any, client: _Client, event: Http1Request) -> None:
+        target = event.target.decode(self._encoding, "surrogateescape")
+        if "://" in target and not target.startswith("/"):  # absolute-form
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        path, _, qs = target.partition("?")
+        headers = Headers()
+        for name, value in event.headers:
+            headers.append(name.decode("latin-1"), value.decode("latin-1"))
+        major, _, minor = event.http_version.partition(b".")
+        version = (int(major), int(minor or 0))
+        req = Request(sock, event.method.decode("ascii"), self.scheme, path, version, qs,
+                      headers=headers, server=self._server)  # fmt: skip
+        res = Response(req, encoding=self._encoding)
+        res.protocol = "HTTP/{}.{}".format(*min(version, (1, 1)))
+        res.close = not client.engine.keep_alive
+        client.req, client.res, client.body, client.started = req, res, [], False
+
+    def _dispatch(self, sock: Any, client: _Client) -> None:
+        req, res = client.req, client.res
+        assert req is not None
+        assert res is not None
+        req.body = BytesIO(b"".join(client.body))
+        client.body = []
+        # Path guard (web.md §4.2 step 6): redirect to the normalised path.
+        raw = req.path.encode(self._encoding, "surrogateescape")
+        clean = req.uri._path
+        if raw != clean and quote(raw, safe="/%").encode("ascii") != clean:
+            self.fire(redirect(req, res, [req.uri.utf8().decode(self._encoding)], 301))
+            return
+        getpeercert = getattr(sock, "getpeercert", None)
+        cert = getpeercert() if getpeercert is not None else None
+        self.fire(request(req, res, cert) if cert else request(req, res))
+
+    # -- outbound ---------------------------------------------------------------
+
+    @handler("response")
+    def _on_response(self, res: Response) -> None:
+        req = res.request
+        sock = req.sock
+        client = self._conns.get(sock)
+        if client is None or client.res is not res or client.started:
+            return  # the client is gone, or this request was answered already
+        client.started = True
+        engine = client.engine
+        res.prepare()
+        headers = tuple(
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in res.headers.items()
+        )
+        status = res.status
+        reason = status.reason.encode("latin-1", "replace")
+        out = engine.send(Http1Response(int(status), headers, reason))
+        if req.method == "HEAD":
+            out += engine.send(EndOfMessage())
+            self.fire(write(sock, out))
+            self._finish(sock, client, res)
+            return
+        if res.stream and res.body:
+            res.body = chunks = iter(res.body)
+            self.fire(write(sock, out))
+            self.fire(stream(res, _next_chunk(chunks)))
+            return
+        body = _join(res.body, res.encoding)
+        if body:
+            out += engine.send(Data(body))
+        out += engine.send(EndOfMessage())
+        self.fire(write(sock, out))  # head and body in one write
+        self._finish(sock, client, res)
+
+    @handler("stream")
+    def _on_stream(self, res: Response, data: Any) -> None:
+        sock = res.request.sock
+        client = self._conns.get(sock)
+        if client is None or client.res is not res:  # the client went away
+            _close_body(res.body)
+            res.done = True
+            return
+        engine = client.engine
+        if data is not None:
+            if isinstance(data, str):
+                data = data.encode(res.encoding)
+            if data:
+                self.fire(write(sock, engine.send(Data(data))))
+            if res.body and not res.done:
+                self.fire(stream(res, _next_chunk(res.body)))
+            return
+        _close_body(res.body)
+        self.fire(write(sock, engine.send(EndOfMessage())))
+        self._finish(sock, client, res)
+
+    def _finish(self, sock: Any, client: _Client, res: Response) -> None:
+        res.done = True
+        engine = client.engine
+        client.req = client.res = None
+        client.started = False
+        if engine.our_state is not State.IDLE or engine.their_state is not State.IDLE:
+            # MUST_CLOSE (no keep-alive), or an error response to an unfinished request
+            self._forget(sock, close_it=True)
+            return
+        self._drain(sock, client)  # a pipelined request waiting in the buffer
+
+    def _forget(self, sock: Any, close_it: bool = False) -> None:
+        client = self._conns.pop(sock, None)
+        if client is not None and client.res is not None:
+            client.res.done = True
+        if close_it:
+            self.fire(close(sock))
+
+    # -- results and errors ------------------------------------------------------
+
+    @handler("request_success")
+    def _on_request_success(self, e: Any, value: Any) -> None:
+        req, res = e.args[:2]
+        value = e.value.getValue(recursive=False)
+        if isinstance(value, Value) and not value.promise:
+            value = value.getValue(recursive=False)
+        if value is None:
+            self.fire(notfound(req, res))
+        elif isinstance(value, httperror):
+            res.body = str(value)
+            self.fire(response(res))
+        elif isinstance(value, Response):
+            self.fire(response(value))
+        elif isinstance(value, Value):
+            if value.result and not value.errors:
+                res.body = value.value
+                self.fire(response(res))
+            elif value.errors:
+                self._fire_error(req, res, value.value)
+            else:  # still running: the Dispatcher answers when it is ready
+                value.event = e
+                value.notify = True
+        elif isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], BaseException):
+            self._fire_error(req, res, value)
+        elif isinstance(value, bool):
+            pass  # "I will respond myself" (3.2.5)
+        else:
+            res.body = value
+            self.fire(response(res))
+
+    @handler("request_failure")
+    def _on_request_failure(self, e: Any, error: Any) -> None:
+        req, res = e.args[:2]
+        if req.handled:
+            return
+        req.handled = True
+        self._fire_error(req, res, error, always_error=True)
+
+    def _fire_error(self, req: Any, res: Any, error: Any, always_error: bool = False) -> None:
+        """Map an exc_info triple to the error event that answers it (web.md §4.4)."""
+        if isinstance(error, list):  # several handlers; the first error wins
+            error = next((x for x in error if isinstance(x, tuple) and len(x) == 3), error)
+        _etype, evalue, _tb = error
+        if isinstance(evalue, Redirect):
+            self.fire(redirect(req, res, evalue.urls, evalue.code))
+        elif isinstance(evalue, HTTPException):
+            kwargs: dict[str, Any] = {"description": evalue.description}
+            if always_error or evalue.traceback:
+                kwargs["error"] = error
+            self.fire(httperror(req, res, evalue.code, **kwargs))
+        else:
+            self.fire(httperror(req, res, error=error))
+
+    @handler("httperror")
+    def _on_httperror(
+        self, event: Any, req: Any, res: Any, code: Any = None, **kwargs: Any
+    ) -> None:
+        res.body = str(event)
+        self.fire(response(res))
+
+    @handler("response_failure")
+    def _on_response_failure(self, e: Any, error: Any) -> None:
+        res = e.args[0]
+        if res.done:
+            return
+        req = res.request
+        client = self._conns.get(req.sock)
+        log.error("response to %r failed", req, exc_info=error)
+        if client is not None and client.res is res and client.engine.our_state is State.IDLE:
+            # Nothing reached the engine: answer with a clean 500.
+            client.started = False
+            fresh = client.res = Response(req, self._encoding, 500)
+            fresh.close = True
+            self.fire(httperror(req, fresh, error=error))
+        else:
+            self._forget(req.sock, close_it=True)
+
+    @handler("disconnect")
+    def _on_disconnect(self, sock: Any) -> None:
+        self._forget(sock)
+
+    @handler(
+        "request_complete", "response_success", "response_complete",
+        "stream_success", "stream_failure", "stream_complete",
+    )  # fmt: skip
+    def _on_ignored(self, *args: Any, **kwargs: Any) -> None:
+        """Placeholders: these events are expected and need nothing."""
+
+
+def _join(body: Any, encoding: str) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode(encoding)
+    return b"".join(
+        item.encode(encoding) if isinstance(item, str) else bytes(item)
+        for item in body
+        if item is not None
+    )
+
+
+def _next_chunk(body: Any) -> Any:
+    """The next non-empty chunk of a streamed body, ``None`` at its end."""
+    for chunk in body:
+        if chunk:
+            return chunk
+    return None
+
+
+def _close_body(body: Any) -> None:
+    closer = getattr(body, "close", None)
+    if closer is not None:
+        closer()

@@ -1,0 +1,137 @@
+"""The web servers: a socket server and the `HTTP` component on one channel (web.md §3).
+
+``BaseServer(bind)`` serves ``request`` events to whatever handles them on
+its channel; ``Server(bind)`` adds the URL ``Dispatcher`` for controllers.
+
+Unlike 3.2.5, error pages carry tracebacks only when the server's ``debug``
+attribute is true (default ``False``); ``display_banner`` only controls the
+``Server:`` header and the "Powered by" block.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from circuits.core.components import BaseComponent
+from circuits.core.handlers import handler
+from circuits.core.timers import Timer
+from circuits.net.events import close
+from circuits.net.sockets import BUFSIZE, TCPServer, UNIXServer
+
+from .constants import SERVER_VERSION
+from .events import terminate
+from .http import HTTP
+
+__all__ = ["BaseServer", "FakeSock", "Server"]
+
+
+class BaseServer(BaseComponent):
+    """A web server without a dispatcher: a socket server plus `HTTP`.
+
+    Args:
+        bind: an ``int``/tuple/list or ``"host:port"`` (TCP), or a path (UNIX socket).
+        encoding: the response and path encoding.
+        secure: serve TLS (needs ``certfile``).
+        certfile: the certificate (and key) file.
+        channel: the channel shared by the socket server, `HTTP` and handlers.
+        display_banner: send a ``Server:`` header and "Powered by" on error pages.
+        bufsize: bytes per socket read.
+        debug: show tracebacks on error pages (only for development).
+        **kwargs: passed to the socket server (``keyfile``, ``backlog``, ...).
+    """
+
+    channel = "web"
+
+    def __init__(
+        self,
+        bind: Any,
+        encoding: str = "utf-8",
+        secure: bool = False,
+        certfile: str | None = None,
+        channel: Any = channel,
+        display_banner: bool = True,
+        bufsize: int = BUFSIZE,
+        debug: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(channel=channel)
+        self._display_banner = display_banner
+        self.debug = debug
+        if isinstance(bind, int | list | tuple) or (isinstance(bind, str) and ":" in bind):
+            server_class: type[Any] = TCPServer
+        else:
+            server_class = UNIXServer
+        self.server = server_class(
+            bind, secure=secure, certfile=certfile, channel=channel, bufsize=bufsize, **kwargs
+        ).register(self)
+        self.http = HTTP(self, encoding=encoding, channel=channel).register(self)
+
+    @property
+    def host(self) -> Any:
+        """The bound host (a path for UNIX sockets); ``None`` before the socket server exists."""
+        server = getattr(self, "server", None)
+        return None if server is None else server.host
+
+    @property
+    def port(self) -> Any:
+        """The bound port."""
+        server = getattr(self, "server", None)
+        return None if server is None else server.port
+
+    @property
+    def secure(self) -> bool:
+        """Whether the socket server speaks TLS."""
+        server = getattr(self, "server", None)
+        return False if server is None else bool(server.secure)
+
+    @property
+    def display_banner(self) -> bool:
+        """The constructor flag."""
+        return bool(getattr(self, "_display_banner", False))
+
+    @handler("connect")
+    def _on_connect(self, *args: Any, **kwargs: Any) -> None:
+        """Placeholder, so that ``connect`` is handled."""
+
+    @handler("closed")
+    def _on_closed(self, *args: Any, **kwargs: Any) -> None:
+        """Placeholder, so that ``closed`` is handled."""
+
+    @handler("signal")
+    def _on_signal(self, *args: Any) -> None:
+        self.fire(close())
+        Timer(3, terminate()).register(self)
+
+    @handler("prepare_unregister", channel="*")
+    def _on_prepare_unregister(self, event: Any, component: Any) -> None:
+        # Leaving the tree: close the listening socket and the clients now,
+        # as nothing will poll them afterwards.
+        if event.in_subtree(self):
+            self.server.close()
+
+    @handler("terminate")
+    def _on_terminate(self) -> None:
+        raise SystemExit(0)
+
+    @handler("ready")
+    def _on_ready(self, server: Any, bind: Any) -> None:
+        sys.stderr.write(f"{SERVER_VERSION} ready! Listening on: {self.http.base}\n")
+
+
+class Server(BaseServer):
+    """`BaseServer` plus the URL ``Dispatcher`` (a child of ``self.http``)."""
+
+    def __init__(self, bind: Any, **kwargs: Any) -> None:
+        super().__init__(bind, **kwargs)
+        from .dispatchers import Dispatcher  # a sibling of this module; imported late
+
+        Dispatcher(channel=self.channel).register(self.http)
+
+
+class FakeSock:
+    """The "socket" of a conversation over stdin/stdout: no peer."""
+
+    def getpeername(self) -> tuple[None, None]:
+        """``(None, None)``."""
+        return None, None

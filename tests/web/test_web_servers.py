@@ -1,0 +1,202 @@
+"""The web servers: TCP, UNIX and TLS binds, the banner, ``debug`` and shutdown (web.md §3)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from circuits import BaseComponent, Manager, handler
+from circuits.web.servers import BaseServer, FakeSock
+
+
+class Hello(BaseComponent):
+    channel = "web"
+
+    @handler("request")
+    def _on_request(self, req, res):
+        if req.path == "/boom":
+            raise ValueError("secret detail")
+        return "Hello World!"
+
+
+class Ready(BaseComponent):
+    channel = "web"
+
+    def init(self, channel="web"):
+        self.channel = channel
+        self.event = threading.Event()
+
+    @handler("ready", priority=-1)
+    def _on_ready(self, server, bind):
+        self.event.set()
+
+
+def _run(server, *channels):
+    m = Manager()
+    server.register(m)
+    for channel in channels or ("web",):
+        Hello(channel=channel).register(m)
+    ready = Ready(channel=server.channel).register(m)
+    thread, _ = m.start()
+    assert ready.event.wait(5)
+    return m, thread
+
+
+def _stop(m, thread):
+    m.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def _get(port, path="/", context=None):
+    if context is None:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    else:
+        c = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def test_properties_and_banner(capsys):
+    server = BaseServer(("127.0.0.1", 0))
+    assert server.channel == "web"
+    assert server.display_banner is True
+    assert server.secure is False
+    assert server.debug is False
+    assert server.host == "127.0.0.1"
+    assert server.http.base == ""
+    m, thread = _run(server)
+    port = server.port
+    try:
+        assert server.http.base == f"http://127.0.0.1:{port}"
+        status, headers, body = _get(port)
+        assert (status, body) == (200, b"Hello World!")
+        assert headers["Server"].startswith("circuits.web/")
+    finally:
+        _stop(m, thread)
+    assert f"ready! Listening on: http://127.0.0.1:{port}\n" in capsys.readouterr().err
+
+
+def test_no_banner_no_server_header():
+    server = BaseServer(0, display_banner=False)
+    m, thread = _run(server)
+    try:
+        status, headers, _ = _get(server.port)
+        assert status == 200
+        assert "Server" not in headers
+    finally:
+        _stop(m, thread)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_debug_controls_tracebacks(debug, caplog):
+    server = BaseServer(("127.0.0.1", 0), debug=debug)
+    m, thread = _run(server)
+    try:
+        status, _, body = _get(server.port, "/boom")
+        assert status == 500
+        assert (b"secret detail" in body) is debug
+    finally:
+        _stop(m, thread)
+    assert "secret detail" in caplog.text  # always logged
+
+
+def test_unix_socket(tmp_path):
+    path = str(tmp_path / "test.sock")
+    server = BaseServer(path)
+    m, thread = _run(server)
+    try:
+        assert os.path.basename(server.host) == "test.sock"
+        assert server.http.base == path
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(path)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            out = b""
+            while chunk := s.recv(4096):
+                out += chunk
+        assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert out.endswith(b"Hello World!")
+    finally:
+        _stop(m, thread)
+
+
+def test_tls(tmp_path):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile = str(tmp_path / "server.pem")
+    cert.private_key_and_cert_chain_pem.write_to_path(certfile)
+    server = BaseServer(("127.0.0.1", 0), secure=True, certfile=certfile)
+    m, thread = _run(server)
+    try:
+        assert server.secure is True
+        assert server.http.base == f"https://127.0.0.1:{server.port}"
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        status, _, body = _get(server.port, context=context)
+        assert (status, body) == (200, b"Hello World!")
+    finally:
+        _stop(m, thread)
+
+
+def test_two_servers_on_their_own_channels():
+    a = BaseServer(("127.0.0.1", 0), channel="one")
+    b = BaseServer(("127.0.0.1", 0), channel="two")
+    m = Manager()
+    a.register(m)
+    b.register(m)
+    Hello(channel="one").register(m)
+    Hello(channel="two").register(m)
+    ready_a = Ready(channel="one").register(m)
+    ready_b = Ready(channel="two").register(m)
+    thread, _ = m.start()
+    try:
+        assert ready_a.event.wait(5)
+        assert ready_b.event.wait(5)
+        assert _get(a.port)[2] == _get(b.port)[2] == b"Hello World!"
+    finally:
+        _stop(m, thread)
+
+
+def test_unregister_shuts_down():
+    server = BaseServer(("127.0.0.1", 0))
+    m, thread = _run(server)
+    try:
+        port = server.port
+        assert _get(port)[0] == 200
+        server.unregister()
+        deadline = time.monotonic() + 5
+        while server.server.port is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        _stop(m, thread)
+
+
+def test_fake_sock():
+    assert FakeSock().getpeername() == (None, None)
+
+
+def test_server_with_dispatcher_builds():
+    pytest.importorskip("circuits.web.dispatchers")
+    from circuits.web.servers import Server
+
+    server = Server(("127.0.0.1", 0))
+    m, thread = _run(server)
+    try:
+        assert server.http.components
+    finally:
+        _stop(m, thread)

@@ -23,5 +23,6 @@ from .errors import (
     redirect as redirect,
 )
 from .events import request as request, response as response, stream as stream
+from .loggers import Logger as Logger
 from .servers import BaseServer as BaseServer, Server as Server
 from .url import URL as URL, parse_url as parse_url

@@ -19,15 +19,13 @@ answers 404 unless another ``request`` handler produced a value.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ...core import BaseComponent, Event, handler
 from ..controllers import BaseController
 from ..events import response
-from ..parsers import MultipartParser, QueryStringParser
-from ..parsers.multipart import parse_options_header
+from ..processors import process
 from ..utils import parse_qs
 
 __all__ = ["Dispatcher", "find_handlers", "process", "resolve_path"]
@@ -36,10 +34,6 @@ log = logging.getLogger(__name__)
 
 # Every component has this internal handler; a URL must never reach it.
 _INTERNAL_NAMES = frozenset({"prepare_unregister_complete"})
-
-# RFC 2046 §5.1.1: 1-70 characters, here up to 201 as 3.2.5 accepts; no
-# trailing space.
-_BOUNDARY = re.compile(r"^[ -~]{0,200}[!-~]$")
 
 
 class Dispatcher(BaseComponent):
@@ -148,53 +142,3 @@ def find_handlers(
                 req.index = name == "index"
                 return handlers, name, channel, vpath
     return [], None, None, None
-
-
-def process(request: Any, params: dict[str, Any]) -> None:
-    """Add the form fields of ``request``'s body to ``params``.
-
-    ``multipart/*`` and ``application/x-www-form-urlencoded`` bodies are
-    parsed; any other body stays in ``request.body`` for the handler.
-
-    Raises:
-        ValueError: a multipart body with an invalid boundary.
-    """
-    header = request.headers.get("Content-Type")
-    if not header:
-        return
-    mtype, options = parse_options_header(str(header))
-    mtype = mtype.lower()
-    if mtype.startswith("multipart/"):
-        _process_multipart(request, params, options)
-    elif mtype == "application/x-www-form-urlencoded":
-        _process_urlencoded(request, params, options.get("charset") or "utf-8")
-
-
-def _body(request: Any) -> bytes:
-    body = request.body
-    if hasattr(body, "getvalue"):
-        data: bytes = body.getvalue()
-        return data
-    return bytes(body.read())
-
-
-def _process_urlencoded(request: Any, params: dict[str, Any], encoding: str) -> None:
-    # Form posts re-parse the query string with nested keys, last value wins.
-    params.update(QueryStringParser(request.qs).result)
-    params.update(QueryStringParser(_body(request).decode(encoding)).result)
-
-
-def _process_multipart(request: Any, params: dict[str, Any], options: dict[str, str]) -> None:
-    boundary = options.get("boundary", "").strip('"')
-    if not _BOUNDARY.match(boundary):
-        raise ValueError(f"Invalid boundary in multipart form: {boundary!r}")
-    body = request.body
-    body.seek(0)
-    for part in MultipartParser(body, boundary):
-        if part.name is None:  # no field name: nothing to pass it as
-            continue
-        if part.filename or not part.is_buffered():
-            params[part.name] = part
-        else:
-            params[part.name] = part.value
-    body.seek(0)

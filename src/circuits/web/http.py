@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+from http import HTTPStatus as _StdStatus
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote
@@ -224,7 +225,9 @@ class HTTP(BaseComponent):
             (name.encode("latin-1"), value.encode("latin-1")) for name, value in res.headers.items()
         )
         status = res.status
-        reason = status.reason.encode("latin-1", "replace")
+        # 3.2.5's table has no phrase for newer codes (431, 308, 429...): the
+        # status line gets the standard one rather than none.
+        reason = (status.reason or _standard_reason(int(status))).encode("latin-1", "replace")
         out = engine.send(Http1Response(int(status), headers, reason))
         if req.method == "HEAD":
             out += engine.send(EndOfMessage())
@@ -397,3 +400,10 @@ def _close_body(body: Any) -> None:
     closer = getattr(body, "close", None)
     if closer is not None:
         closer()
+
+
+def _standard_reason(code: int) -> str:
+    try:
+        return _StdStatus(code).phrase
+    except ValueError:
+        return ""

@@ -227,3 +227,10 @@ def test_request_sent_one_byte_at_a_time_is_one_request(sec):
     assert out.endswith(b"\r\n\r\nhello")
     sec.settle()
     assert sec.seen == [("POST", "/echo", b"hello")]
+
+
+def test_431_has_its_reason_phrase(sec):
+    head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-n: v\r\n" * 105 + b"\r\n"
+    out, closed = sec.exchange(head)
+    assert out.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), out[:80]
+    assert closed

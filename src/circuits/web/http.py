@@ -166,7 +166,8 @@ class HTTP(BaseComponent):
                     return
         except RemoteProtocolError as exc:
             log.info("%r: bad request, answering %d: %s", sock, exc.error_status_hint, exc)
-            if client.started or engine.our_state is not State.IDLE:
+            if client.started or engine.our_state not in (State.IDLE, State.SEND_RESPONSE):
+                # Our response has begun: too late for a status of its own.
                 self._forget(sock, close_it=True)
                 return
             req = client.req

@@ -261,3 +261,20 @@ def test_bad_chunk_framing_closes_without_dispatch(sec, name):
         assert 400 <= sec.status_of(out) < 500, (name, out[:200])
     sec.settle()
     assert sec.seen == [], (name, sec.seen)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"+5\r\nhello\r\n0\r\n\r\n",
+        b"0x5\r\nhello\r\n0\r\n\r\n",
+        b"10000000000000000005\r\nhello\r\n0\r\n\r\n",
+        b"2\r\nhello\r\n0\r\n\r\n",
+        b"5\r\nhello\n0\r\n\r\n",
+    ],
+)
+def test_a_framing_error_inside_a_body_gets_a_400_and_a_close(sec, body):
+    head = b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    out, closed = sec.exchange(head + body)
+    assert out.startswith(b"HTTP/1.1 400 "), out[:80]
+    assert closed

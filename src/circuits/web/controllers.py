@@ -107,14 +107,22 @@ def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]
     return decorate
 
 
-class ExposeMetaClass(type):
-    """Metaclass exposing every public callable of the class body under its own name."""
+class _ExposingMeta(type):
+    """Applies ``_expose(name)`` to every public callable of a class body."""
+
+    _expose: Callable[..., Any]
 
     def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> None:
         super().__init__(name, bases, ns)
         for k, v in ns.items():
             if callable(v) and not k.startswith("_") and not hasattr(v, "handler"):
-                setattr(cls, k, expose(k)(v))
+                setattr(cls, k, type(cls)._expose(k)(v))
+
+
+class ExposeMetaClass(_ExposingMeta):
+    """Metaclass exposing every public callable of the class body under its own name."""
+
+    _expose = staticmethod(expose)
 
 
 class BaseController(BaseComponent):
@@ -220,14 +228,10 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
     return decorate
 
 
-class ExposeJSONMetaClass(type):
+class ExposeJSONMetaClass(_ExposingMeta):
     """Metaclass applying `exposeJSON` to every public callable of the class body."""
 
-    def __init__(cls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> None:
-        super().__init__(name, bases, ns)
-        for k, v in ns.items():
-            if callable(v) and not k.startswith("_") and not hasattr(v, "handler"):
-                setattr(cls, k, exposeJSON(k)(v))
+    _expose = staticmethod(exposeJSON)
 
 
 JSONController = ExposeJSONMetaClass("JSONController", (BaseController,), {})

@@ -35,6 +35,7 @@ from circuits._sansio.http1 import (
     Response as Http1Response,
     State,
 )
+from circuits.core import _clock
 from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.core.values import Value
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 class _Client:
     """What HTTP keeps per client socket: the engine and the exchange under way."""
 
-    __slots__ = ("body", "engine", "req", "res", "started")
+    __slots__ = ("body", "engine", "req", "res", "since", "started", "waiting")
 
     def __init__(self) -> None:
         self.engine = Connection(SERVER)
@@ -64,6 +65,10 @@ class _Client:
         self.res: Response | None = None
         self.body: list[bytes] = []
         self.started = False  # the response head went to the engine
+        # What the connection waits for ("new", "head", "body", "response",
+        # "idle") and since when: the sweep closes those waiting too long.
+        self.waiting = "new"
+        self.since = _clock.now()
 
 
 class HTTP(BaseComponent):
@@ -78,12 +83,24 @@ class HTTP(BaseComponent):
 
     channel = "web"
 
+    # Against slow clients (slowloris, slow POST, idle keep-alive hogs); the
+    # defaults follow common servers: a request head must arrive within 30 s
+    # of its first byte (Apache's RequestReadTimeout allows 20-40 s, nginx's
+    # client_header_timeout 60 s), a body must make progress every 60 s
+    # (nginx client_body_timeout), an idle keep-alive connection is closed
+    # after 60 s (nginx keepalive_timeout: 75 s). Settable per instance.
+    header_timeout: float = 30.0
+    body_timeout: float = 60.0
+    keepalive_timeout: float = 60.0
+    SWEEP_INTERVAL_S = 1.0
+
     def __init__(self, server: Any, encoding: str = "utf-8", channel: Any = channel) -> None:
         super().__init__(channel=channel)
         self._server = server
         self._encoding = encoding
         self._uri: URL | None = None
         self._conns: dict[Any, _Client] = {}
+        self._next_sweep = 0.0
 
     @property
     def version(self) -> str:
@@ -138,11 +155,16 @@ class HTTP(BaseComponent):
     @handler("read")
     def _on_read(self, sock: Any, data: bytes) -> None:
         client = self._conns.get(sock)
-        if client is None:
+        if client is None or client.waiting == "new":
             if data[:2] == b"\x16\x03" and not getattr(self._server, "secure", False):
-                self.fire(close(sock))  # a TLS handshake on a plain server
+                self._forget(sock, close_it=True)  # a TLS handshake on a plain server
                 return
-            client = self._conns[sock] = _Client()
+            if client is None:
+                client = self._conns[sock] = _Client()
+        if client.waiting in ("new", "idle"):
+            client.waiting, client.since = "head", _clock.now()
+        elif client.waiting == "body":
+            client.since = _clock.now()  # progress
         client.engine.receive_data(data)
         self._drain(sock, client)
 
@@ -166,16 +188,59 @@ class HTTP(BaseComponent):
                     return
         except RemoteProtocolError as exc:
             log.info("%r: bad request, answering %d: %s", sock, exc.error_status_hint, exc)
-            if client.started or engine.our_state not in (State.IDLE, State.SEND_RESPONSE):
-                # Our response has begun: too late for a status of its own.
-                self._forget(sock, close_it=True)
-                return
-            req = client.req
-            if req is None:
-                req = client.req = Request(sock, server=self._server)
-                client.res = Response(req, encoding=self._encoding)
-            assert client.res is not None
-            self.fire(httperror(req, client.res, exc.error_status_hint))
+            self._refuse(sock, client, exc.error_status_hint)
+
+    def _refuse(self, sock: Any, client: _Client, status: int) -> None:
+        """Answer ``status`` and close, if our response has not begun (else just close)."""
+        engine = client.engine
+        if client.started or engine.our_state not in (State.IDLE, State.SEND_RESPONSE):
+            # Our response has begun: too late for a status of its own.
+            self._forget(sock, close_it=True)
+            return
+        client.waiting = "response"
+        req = client.req
+        if req is None:
+            req = client.req = Request(sock, server=self._server)
+            client.res = Response(req, encoding=self._encoding)
+        assert client.res is not None
+        client.res.close = True
+        self.fire(httperror(req, client.res, status))
+
+    @handler("connect")
+    def _on_connect(self, sock: Any, *peer: Any) -> None:
+        if sock not in self._conns:
+            self._conns[sock] = _Client()  # the head timeout runs from now
+
+    @handler("generate_events")
+    def _on_generate_events(self, event: Any) -> None:
+        # The slow-client sweep rides on the idle step (no event of its own,
+        # nothing for a Debugger to print): at most once per SWEEP_INTERVAL_S,
+        # and the loop is only woken for it while connections exist.
+        if not self._conns:
+            return
+        now = _clock.now()
+        if now >= self._next_sweep:
+            self._sweep(now)
+            self._next_sweep = now + self.SWEEP_INTERVAL_S
+        event.reduce_time_left(max(0.0, self._next_sweep - now))
+
+    def _sweep(self, now: float) -> None:
+        for sock, client in list(self._conns.items()):
+            waiting = client.waiting
+            if waiting == "response":
+                continue  # the application is working on it
+            limit = (
+                self.keepalive_timeout
+                if waiting == "idle"
+                else (self.body_timeout if waiting == "body" else self.header_timeout)
+            )
+            if now - client.since < limit:
+                continue
+            if waiting in ("head", "body"):
+                log.info("%r: request not received in time, answering 408", sock)
+                self._refuse(sock, client, 408)
+            else:
+                self._forget(sock, close_it=True)  # silent: nothing was asked
 
     def _begin(self, sock: Any, client: _Client, event: Http1Request) -> None:
         target = event.target.decode(self._encoding, "surrogateescape")
@@ -193,8 +258,10 @@ class HTTP(BaseComponent):
         res.protocol = "HTTP/{}.{}".format(*min(version, (1, 1)))
         res.close = not client.engine.keep_alive
         client.req, client.res, client.body, client.started = req, res, [], False
+        client.waiting, client.since = "body", _clock.now()
 
     def _dispatch(self, sock: Any, client: _Client) -> None:
+        client.waiting = "response"
         req, res = client.req, client.res
         assert req is not None
         assert res is not None
@@ -273,6 +340,7 @@ class HTTP(BaseComponent):
         engine = client.engine
         client.req = client.res = None
         client.started = False
+        client.waiting, client.since = "idle", _clock.now()
         if engine.our_state is not State.IDLE or engine.their_state is not State.IDLE:
             # MUST_CLOSE (no keep-alive), or an error response to an unfinished request
             self._forget(sock, close_it=True)

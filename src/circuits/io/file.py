@@ -35,7 +35,7 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..core.pollers import BasePoller, Poller
 from ..core.utils import findcmp
-from ..net._attach import PollerUser
+from ..net._attach import ClosingPollerUser
 from ..tools import tryimport
 from ._queue import WriteQueue
 from .events import close, closed, eof, error, opened, read, ready
@@ -75,7 +75,7 @@ class _open(Event):
     """Internal: open the file: ``_open(filename=None, mode=None, bufsize=None)``."""
 
 
-class File(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type]
+class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
     """A file read and written without blocking the loop.
 
     Args:
@@ -323,14 +323,3 @@ class File(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type]
         if self._readable:
             self.fire(eof())
         self._close()
-
-    # -- lifecycle -----------------------------------------------------------
-
-    @handler("stopped", channel="*")
-    def _on_stopped(self, component: Any) -> None:
-        self.fire(close())
-
-    @handler("prepare_unregister", channel="*")
-    def _on_prepare_unregister(self, event: Any, c: Any) -> None:
-        if event.in_subtree(self):
-            self._close()

@@ -24,7 +24,7 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..core.pollers import BasePoller, Poller
 from ..core.utils import findcmp
-from ..net._attach import PollerUser
+from ..net._attach import ClosingPollerUser
 from ..tools import tryimport
 from ._queue import WriteQueue
 from .events import close, closed, error, opened, read, ready
@@ -74,7 +74,7 @@ class _open(Event):
     """Internal: open the port: ``_open(port=None, baudrate=None, bufsize=None)``."""
 
 
-class Serial(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type]
+class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
     """A serial port.
 
     Args:
@@ -240,15 +240,4 @@ class Serial(WriteQueue, PollerUser, Component):  # type: ignore[misc,valid-type
     @handler("_disconnect", priority=1)
     def _on_disconnect(self, fd: Any) -> None:
         if self._fd is not None and fd == self._fd:
-            self._close()
-
-    # -- lifecycle -----------------------------------------------------------
-
-    @handler("stopped", channel="*")
-    def _on_stopped(self, component: Any) -> None:
-        self.fire(close())
-
-    @handler("prepare_unregister", channel="*")
-    def _on_prepare_unregister(self, event: Any, c: Any) -> None:
-        if event.in_subtree(self):
             self._close()

@@ -18,9 +18,9 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..core.pollers import BasePoller, Poller
 from ..core.utils import findcmp
-from .events import error, ready
+from .events import close, error, ready
 
-__all__ = ["PollerUser"]
+__all__ = ["ClosingPollerUser", "PollerUser"]
 
 
 class PollerUser(BaseComponent):
@@ -58,3 +58,23 @@ class PollerUser(BaseComponent):
 
     def _ready_event(self) -> Event:
         return ready(self)
+
+
+class ClosingPollerUser(PollerUser):
+    """A poller user that closes with its application (clients, files, serial ports).
+
+    On any ``stopped`` it asks itself to ``close`` (flushing what is queued);
+    when it leaves the tree it closes at once. Subclasses provide ``_close()``.
+    """
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        self.fire(close())
+
+    @handler("prepare_unregister", channel="*")
+    def _on_prepare_unregister(self, event: Any, c: Any) -> None:
+        if event.in_subtree(self):
+            self._close()

@@ -34,7 +34,7 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..core.pollers import BasePoller
 from ..core.timers import Timer
-from ._attach import PollerUser
+from ._attach import ClosingPollerUser
 from ._common import (
     BUFSIZE,
     CONNECTING,
@@ -46,7 +46,7 @@ from ._common import (
     parse_ipv6_parameter,
 )
 from ._tls import handshake_step, wrap_socket
-from .events import close, connected, disconnected, error, read, unreachable
+from .events import connected, disconnected, error, read, unreachable
 
 __all__ = ["Client", "Pipe", "TCP6Client", "TCPClient", "UNIXClient"]
 
@@ -61,7 +61,7 @@ class _connect_timeout(Event):
     """Internal: a connection attempt ran out of time: ``_connect_timeout(sock)``."""
 
 
-class Client(PollerUser):
+class Client(ClosingPollerUser):
     """The base of stream clients: buffered writes, reads, closing.
 
     Args:
@@ -320,17 +320,6 @@ class Client(PollerUser):
             else:
                 poller.removeWriter(self._sock)
         self.fire(connected(self.host, self.port))
-
-    # -- lifecycle -----------------------------------------------------------
-
-    @handler("stopped", channel="*")
-    def _on_stopped(self, component: Any) -> None:
-        self.fire(close())
-
-    @handler("prepare_unregister", channel="*")
-    def _on_prepare_unregister(self, event: Any, c: Any) -> None:
-        if event.in_subtree(self):
-            self._close()
 
 
 class TCPClient(Client):

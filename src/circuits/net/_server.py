@@ -469,6 +469,10 @@ class Server(PollerUser):
             _consume(buffer, sent)
             if sent < size:
                 break  # the socket is full
+        self._flushed(sock, buffer)
+
+    def _flushed(self, sock: Any, buffer: Any) -> None:
+        """After a flush: watch for writability while data is left, else finish up."""
         poller = self._poller
         if buffer:
             if poller is not None and not poller.isWriting(sock):

@@ -115,16 +115,7 @@ class UDPServer(Server):
                 continue
             buffer.popleft()
             budget -= len(data)
-        poller = self._poller
-        if buffer:
-            if poller is not None and not poller.isWriting(sock):
-                poller.addWriter(self, sock)
-            return
-        self._buffers.pop(sock, None)
-        if poller is not None:
-            poller.removeWriter(sock)
-        if sock in self._closeq:
-            self._close(sock)
+        self._flushed(sock, buffer)
 
     @handler("close", override=True)
     def close(self, sock: Any = None) -> None:

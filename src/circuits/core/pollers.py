@@ -210,6 +210,13 @@ class BasePoller(BaseComponent):
             self._targets.pop(fd, None)
             self._forget(fd)
 
+    def _close_with_poller(self, kernel_object: Any) -> None:
+        """Close ``kernel_object`` (an epoll/kqueue) with the control channel."""
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(
+            self, _close_all, [self._ctrl_recv, self._ctrl_send, kernel_object]
+        )
+
     def _enter_poll(self, event: Any) -> float:
         """Start a wait: returns its timeout in seconds (< 0: unlimited)."""
         self._poll_ident = get_ident()
@@ -446,10 +453,7 @@ class EPoll(_KernelPoller):
             raise RuntimeError("EPoll needs Linux (select.epoll); use Poller")
         super().__init__(channel=channel)
         self._epoll: Any = _select.epoll()
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(
-            self, _close_all, [self._ctrl_recv, self._ctrl_send, self._epoll]
-        )
+        self._close_with_poller(self._epoll)
         self._epoll.register(self._ctrl_fd, _select.EPOLLIN)
         self._always: dict[int, int] = {}  # regular files: number -> mask
 
@@ -508,10 +512,7 @@ class KQueue(BasePoller):
             raise RuntimeError("KQueue needs BSD or macOS (select.kqueue); use Poller")
         super().__init__(channel=channel)
         self._kqueue: Any = _select.kqueue()
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(
-            self, _close_all, [self._ctrl_recv, self._ctrl_send, self._kqueue]
-        )
+        self._close_with_poller(self._kqueue)
         self._filenos: dict[Any, int] = {}
         self._objects: dict[int, Any] = {}
         self._filters: dict[int, tuple[bool, bool]] = {}

@@ -497,11 +497,15 @@ class Manager(Scheduler):
                     continue
                 tracked = False
                 if effects or event.complete:
-                    if event.complete and (effects is None or event not in effects):
+                    if (
+                        event.complete
+                        and (effects is None or event not in effects)
+                        and self._listened_child(event, "complete")
+                    ):
                         if effects is None:
                             effects = self._effects = {}
                         effects[event] = [1, None]
-                    if event in effects:  # type: ignore[operator]
+                    if effects and event in effects:
                         tracked = True
                         prev_cause = self._cause
                         self._cause = event
@@ -549,6 +553,13 @@ class Manager(Scheduler):
                     or effects
                 ):
                     self._event_done(event, raised)
+                    if (
+                        _COUNTED_REFS
+                        and not event.waitingHandlers
+                        and _refcount(value) == 3
+                        and _refcount(event) == 3
+                    ):
+                        del value.event  # as below, once the done step is over
                 elif _COUNTED_REFS and _refcount(value) == 3 and _refcount(event) == 3:
                     # Nothing but this loop holds the event or its Value (each
                     # is held by the other, a local and the call): break their
@@ -612,7 +623,7 @@ class Manager(Scheduler):
             # Only built when someone listens: call()/wait() resume through
             # Value waiters, not through this event.
             self.fire(event.child("done", value.value), *event.channels)
-        if not raised and event.success:
+        if not raised and event.success and self._listened_child(event, "success"):
             channels = getattr(event, "success_channels", event.channels)
             self.fire(event.child("success", event, value.value), *channels)
         if value is not None:
@@ -635,6 +646,15 @@ class Manager(Scheduler):
             return bool(self._cache[name][channels])
         except (KeyError, TypeError):
             return bool(self._handlers_for(name, channels))
+
+    def _listened_child(self, event: Event, kind: str) -> bool:
+        """Whether ``<name>_<kind>`` (success, complete) would reach a handler.
+
+        Unheard, it is neither built nor fired (nor, for complete, tracked):
+        the common server events cost nothing for the features nobody uses.
+        """
+        channels = getattr(event, f"{kind}_channels", event.channels)
+        return self._listened(f"{event.name}_{kind}", channels)
 
     def _completed(self, event: Event | None) -> None:
         effects = self._effects

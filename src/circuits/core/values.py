@@ -53,6 +53,15 @@ class Value:
     def parent(self, parent: Value) -> None:
         self._parent = None if parent is self else parent
 
+    def _detach(self) -> None:
+        """Drop the links to the event and the enclosing Value (both cycles).
+
+        For a final value that nothing reads through its event any more: the
+        objects are then freed by reference counting, not by the cyclic GC.
+        """
+        self.event = None
+        self._parent = None
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("manager", None)

@@ -13,6 +13,7 @@ __all__ = [
     "ABSOLUTE_FORM",
     "AUTHORITY_FORM",
     "CHUNK_LINE",
+    "FIELD_BLOCK",
     "FIELD_VALUE",
     "HOST",
     "HTTP_VERSION",
@@ -36,6 +37,20 @@ TOKEN = re.compile(_TCHAR + rb"+")
 # Leading and trailing whitespace (OWS) is stripped before matching, so
 # "no CTLs but HTAB" is the whole rule: CR, LF and NUL never match.
 FIELD_VALUE = re.compile(rb"[\t \x21-\x7e\x80-\xff]*")
+
+# A whole block of field lines as we write them ("name: value" CRLF each,
+# values without surrounding whitespace), checked in one match; a block that
+# fails is checked field by field for a precise error.
+_FIELD_VCHAR = rb"[\x21-\x7e\x80-\xff]"
+FIELD_BLOCK = re.compile(
+    rb"(?:"
+    + _TCHAR
+    + rb"+: (?:"
+    + _FIELD_VCHAR
+    + rb"(?:[\t \x21-\x7e\x80-\xff]*"
+    + _FIELD_VCHAR
+    + rb")?)?\r\n)*"
+)
 
 # RFC 9112 §2.3
 #   HTTP-version = HTTP-name "/" DIGIT "." DIGIT ; HTTP-name = %s"HTTP"

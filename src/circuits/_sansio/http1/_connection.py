@@ -81,6 +81,8 @@ from ._writers import (
 
 __all__ = ["Connection"]
 
+_END = EndOfMessage()
+
 _PAUSED_STATES = {
     State.DONE,
     State.MUST_CLOSE,
@@ -264,9 +266,9 @@ class Connection:
                 cstate.switch_proposed = True
             self._method = event.method
             self._peer_version = event.http_version
-            self.client_is_waiting_for_100_continue = expects_100_continue(
-                event.headers, event.http_version
-            )
+            self.client_is_waiting_for_100_continue = any(
+                name == b"expect" for name, _ in event.headers
+            ) and expects_100_continue(event.headers, event.http_version)
             new_cycle = cstate.process(CLIENT, REQUEST)
         elif isinstance(event, InformationalResponse):
             self.client_is_waiting_for_100_continue = False
@@ -291,11 +293,17 @@ class Connection:
             self._start_cycle()
 
     def _request_reader(self, request: Request) -> BodyReader:
-        validate_host(request.headers, request.http_version, RemoteProtocolError)
-        if not persistent(request.headers, request.http_version):
+        headers, version = request.headers, request.http_version
+        validate_host(headers, version, RemoteProtocolError)
+        # Received names are lower-case: look for the framing fields once and
+        # skip the checks of those absent (most requests have none of them).
+        names = {name for name, _ in headers}
+        if version != b"1.1" or (b"connection" in names and not persistent(headers, version)):
             self._cstate.keep_alive = False
-        chunked = is_chunked(request.headers, RemoteProtocolError)
-        length = content_length(request.headers, RemoteProtocolError)
+        chunked = b"transfer-encoding" in names and is_chunked(headers, RemoteProtocolError)
+        length = (
+            content_length(headers, RemoteProtocolError) if b"content-length" in names else None
+        )
         if chunked:
             if length is not None:
                 # RFC 9112 §6.1: both may be a request-smuggling attempt; a
@@ -338,7 +346,7 @@ class Connection:
 
     def _switch_proposed(self, request: Request) -> bool:
         return request.method == b"CONNECT" or (
-            any(n.lower() == b"upgrade" for n, _ in request.headers)
+            any(n == b"upgrade" or n.lower() == b"upgrade" for n, _ in request.headers)
             and b"upgrade" in comma_tokens(request.headers, b"connection")
         )
 
@@ -367,6 +375,42 @@ class Connection:
             if isinstance(exc, LocalProtocolError):
                 raise
             raise LocalProtocolError(str(exc), exc.error_status_hint) from None
+
+    def send_response(self, event: Response, body: bytes = b"") -> bytes:
+        """Serialise a whole response: ``event``, then ``body`` (if any), then its end.
+
+        The same bytes and checks as ``send(event) + send(Data(body)) +
+        send(EndOfMessage())``, in one step: a server's common case.
+
+        Raises:
+            LocalProtocolError: as `send`; nothing was produced and our state
+                becomes ERROR. A response that switches protocols (101, 2xx
+                to CONNECT) has no end: send it with `send`.
+        """
+        if self.our_state is State.ERROR:
+            raise LocalProtocolError("cannot send after a local protocol error")
+        cstate = self._cstate
+        try:
+            if self.our_role is not SERVER or not isinstance(event, Response):
+                raise LocalProtocolError("send_response is for a server's final Response")
+            _event, head, _kind, switch = self._response_head(event)
+            if switch:
+                raise LocalProtocolError("a protocol switch has no end; send() its Response")
+            writer = self._writer
+            assert writer is not None
+            data = writer.data(Data(body)) if body else b""
+            end = writer.end(_END)
+            cstate.process(SERVER, RESPONSE)
+            self.client_is_waiting_for_100_continue = False
+            new_cycle = cstate.process(SERVER, END)
+        except ProtocolError as exc:
+            cstate.set_error(SERVER)
+            if isinstance(exc, LocalProtocolError):
+                raise
+            raise LocalProtocolError(str(exc), exc.error_status_hint) from None
+        if new_cycle:
+            self._start_cycle()
+        return head + data + end if data else head + end
 
     def send_failed(self) -> None:
         """Tell the engine the bytes of the last ``send`` could not be written."""

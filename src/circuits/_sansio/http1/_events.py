@@ -65,7 +65,12 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Data:
-    """A piece of the message body (a chunked body arrives decoded)."""
+    """A piece of the message body (a chunked body arrives decoded).
+
+    Sent with Content-Length framing, ``data`` may be any object with
+    ``len()`` (a file region for ``sendfile``, as h11 allows): it is counted
+    and handed back unchanged for the caller to write.
+    """
 
     data: bytes
 

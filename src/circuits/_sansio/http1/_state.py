@@ -37,6 +37,10 @@ class Role(enum.Enum):
     CLIENT = "client"
     SERVER = "server"
 
+    # Members are singletons compared by identity: hash them by identity in C
+    # (Enum's own __hash__ is a Python call, and states are looked up per event).
+    __hash__ = object.__hash__
+
 
 CLIENT = Role.CLIENT
 SERVER = Role.SERVER
@@ -54,6 +58,8 @@ class State(enum.Enum):
     MIGHT_SWITCH_PROTOCOL = "might_switch_protocol"
     SWITCHED_PROTOCOL = "switched_protocol"
     ERROR = "error"
+
+    __hash__ = object.__hash__  # as for Role
 
 
 # Kinds of transition; the connection maps events to these.
@@ -138,6 +144,15 @@ class ConnectionState:
 
     def _settle(self) -> bool:
         states = self.states
+        if (
+            self.keep_alive
+            and states[CLIENT] is not State.DONE
+            and states[SERVER] is not State.CLOSED
+            and states[CLIENT] is not State.CLOSED
+        ):
+            # The common case mid-cycle: nothing to settle (no side is CLOSED
+            # or DONE-and-closing, the cycle has not ended).
+            return False
         closed = State.CLOSED in states.values()
         if not self.keep_alive or closed:
             for role, state in states.items():

@@ -118,7 +118,7 @@ def split_points():
     return st.lists(st.integers(min_value=0, max_value=10_000), max_size=8).map(sorted)
 
 
-# --- HTTP responses (tests/_sansio/test_http_client_engine.py) ------------------
+# --- HTTP responses, as a client reads them (tests/_sansio/test_http1_properties.py) ---
 
 http_tokens = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=10).filter(
     lambda n: n not in ("content-length", "transfer-encoding")
@@ -126,7 +126,7 @@ http_tokens = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=10).fi
 http_values = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=15).map(
     str.encode
 )
-# (status, headers, body, framing): framing is "length", "chunked" or "close".
+# (status, headers, body, framing, chunk sizes): framing is "length" or "chunked".
 http_responses = st.tuples(
     st.sampled_from([200, 201, 404, 500, 299]),
     st.lists(st.tuples(http_tokens.map(str.encode), http_values), max_size=4),

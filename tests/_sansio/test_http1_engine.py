@@ -676,3 +676,112 @@ def test_states_and_roles():
     with pytest.raises(RuntimeError):
         conn.receive_data(b"late")
     assert "error_status_hint=414" in repr(RemoteProtocolError("x", 414))
+
+
+# -- a client's view of responses (moved from the retired response-only parser) --------------
+
+
+CLIENT_RESPONSE_CASES = [
+    (  # chunk extensions are ignored; the trailer ends the message
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Sum: 1\r\n\r\n",
+        [
+            Response(200, ((b"transfer-encoding", b"chunked"),), b"OK"),
+            Data(b"abcde"),
+            EndOfMessage(((b"x-sum", b"1"),)),
+        ],
+    ),
+    (  # an unknown status is a status like any other
+        b"HTTP/1.1 299\r\nContent-Length: 1\r\n\r\nx",
+        [Response(299, ((b"content-length", b"1"),)), Data(b"x"), EndOfMessage()],
+    ),
+    (  # 100 Continue is interim: the final response follows on the same cycle
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+        [
+            InformationalResponse(100, (), b"Continue"),
+            Response(200, ((b"content-length", b"1"),), b"OK"),
+            Data(b"x"),
+            EndOfMessage(),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), CLIENT_RESPONSE_CASES)
+def test_client_parses_whole_and_byte_at_a_time(data, expected):
+    assert receive(client_for(), data) == expected
+    conn = client_for()
+    events = []
+    for i in range(len(data)):
+        events += receive(conn, data[i : i + 1])
+    assert merge(events) == expected
+
+
+MALFORMED_RESPONSES = [
+    (b"HTTP/1.1 20 OK\r\n\r\n", "invalid status line"),
+    (b"HTTP/2.0 200 OK\r\n\r\n", "expected HTTP/1.x"),
+    (b"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", "not a token"),
+    (b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "without a colon"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "repeated"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "1[*]DIGIT"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk-size"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc", "not CRLF"),
+    (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n", "control character"),
+    (b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", "bare CR"),
+    (b"HTTP/1.1 200 OK\nX: 1\n\n", "bare LF"),
+    (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 20_000, "longer than"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), MALFORMED_RESPONSES)
+def test_client_refuses_malformed_responses(data, message):
+    conn = client_for()
+    with pytest.raises(RemoteProtocolError, match=message):
+        receive(conn, data)
+    assert conn.their_state is State.ERROR
+    with pytest.raises(RemoteProtocolError):  # the error repeats
+        conn.next_event()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+        b"HTTP/1.1 200 OK\r\nContent-",
+    ],
+)
+def test_client_refuses_a_response_cut_short_by_the_close(data):
+    with pytest.raises(RemoteProtocolError, match="closed"):
+        receive(client_for(), data, close=True)
+
+
+def test_client_reads_keep_alive_responses_one_request_at_a_time():
+    # The second response is already buffered when the first completes; it is
+    # read only once the client has sent the request it answers.
+    conn = client_for()
+    conn.receive_data(
+        b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    )
+    assert [type(e) for e in [conn.next_event(), conn.next_event()]] == [Response, EndOfMessage]
+    assert conn.our_state is conn.their_state is State.IDLE
+    conn.send(Request(b"GET", b"/2", (HOST,)))
+    conn.send(EndOfMessage())
+    assert drain(conn) == [
+        Response(200, ((b"content-length", b"2"),), b"OK"),
+        Data(b"ok"),
+        EndOfMessage(),
+    ]
+
+
+def test_client_after_a_close_delimited_response_must_close():
+    conn = client_for()
+    assert receive(conn, b"HTTP/1.1 200 OK\r\n\r\nall of it", close=True) == [
+        Response(200, (), b"OK"),
+        Data(b"all of it"),
+        EndOfMessage(),
+        ConnectionClosed(),
+    ]
+    assert not conn.keep_alive
+    with pytest.raises(LocalProtocolError):
+        conn.send(Request(b"GET", b"/", (HOST,)))

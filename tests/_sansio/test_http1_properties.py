@@ -7,6 +7,8 @@ limits hold; and on requests both engines can judge, we agree with h11.
 
 from __future__ import annotations
 
+import itertools
+
 import h11
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
@@ -15,6 +17,7 @@ from tests.strategies import (
     http1_h11_requests,
     http1_requests,
     http1_responses,
+    http_responses,
     splits,
 )
 
@@ -132,6 +135,48 @@ def test_splits_do_not_change_the_outcome(data, cuts, small):
     whole = serve([data], **limits)
     assert serve(splits(data, cuts), **limits) == whole
     assert serve([data[i : i + 1] for i in range(len(data))], **limits) == whole
+
+
+def _serialize_response(spec):
+    status, headers, body, framing, chunk_sizes = spec
+    head = f"HTTP/1.1 {status} X\r\n".encode()
+    head += b"".join(n + b": " + v + b"\r\n" for n, v in headers)
+    if framing == "length":
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    out, rest, sizes = [], body, itertools.cycle(chunk_sizes)
+    while rest:
+        n = next(sizes)
+        out.append(b"%x\r\n" % len(rest[:n]) + rest[:n] + b"\r\n")
+        rest = rest[n:]
+    return head + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(out) + b"0\r\n\r\n"
+
+
+def _client_reads(chunks, requests):
+    """A keep-alive client: it sends request n+1 once response n is complete."""
+    conn = Connection(CLIENT, max_body_bytes=None)
+    sent, events = 0, []
+    for chunk in filter(None, chunks):  # b"" would mean the close
+        conn.receive_data(chunk)
+        while True:
+            if conn.our_state is State.IDLE and sent < requests:
+                conn.send(Request(b"GET", b"/", ((b"host", b"a"),)))
+                conn.send(EndOfMessage())
+                sent += 1
+            ev = conn.next_event()
+            if ev is None:
+                break
+            events.append(ev)
+    return merge(events)
+
+
+@given(st.lists(http_responses, min_size=1, max_size=3), cut_points)
+def test_client_splits_do_not_change_the_responses(specs, cuts):
+    data = b"".join(_serialize_response(s) for s in specs)
+    whole = _client_reads([data], len(specs))
+    assert [e.status_code for e in whole if isinstance(e, Response)] == [s[0] for s in specs]
+    assert [e.data for e in whole if isinstance(e, Data)] == [s[2] for s in specs if s[2]]
+    assert _client_reads(splits(data, cuts), len(specs)) == whole
+    assert _client_reads([data[i : i + 1] for i in range(len(data))], len(specs)) == whole
 
 
 # -- round trips: what we send parses back to what we sent ---------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from circuits import BaseComponent, Manager, handler
 from circuits.net.events import close, connect, read, write
-from circuits.protocols.http import HTTP, ResponseObject, request, response
+from circuits.protocols.http import HTTP, ResponseObject, encode_request, request, response
 
 
 class Got(BaseComponent):
@@ -102,7 +102,7 @@ def test_malformed_response_closes_the_connection(caplog):
     got = feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")
     assert got.responses == []
     assert got.closed == 1
-    assert "bad Content-Length" in caplog.text
+    assert "Content-Length b'x'" in caplog.text
 
 
 def test_response_object():
@@ -166,3 +166,121 @@ def test_against_a_loopback_server(http_server):
     finally:
         m.stop()
         thread.join(10)
+
+
+# -- requests through the engine (what circuits.web.client does) --------------------------------
+
+
+def component():
+    m = Manager()
+    http = HTTP().register(m)
+    got = Got().register(m)
+    return m, http, got
+
+
+def deliver(m, *chunks):
+    for chunk in chunks:
+        m.fire(read(chunk), "web")
+        while len(m):
+            m.flush()
+
+
+HOST = [("Host", "example.com")]
+
+
+def test_send_request_serialises_and_frames_the_body():
+    _, http, _ = component()
+    assert http.reusable
+    data = http.send_request("POST", "/p?q=1", [*HOST, ("X-A", "1")], b"abc")
+    assert data == (
+        b"POST /p?q=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nContent-Length: 3\r\n\r\nabc"
+    )
+    assert not http.reusable
+    with pytest.raises(RuntimeError, match="cannot take a request now"):
+        http.send_request("GET", "/", HOST)
+
+
+def test_head_response_is_complete_without_a_body():
+    m, http, got = component()
+    http.send_request("HEAD", "/", HOST)
+    deliver(m, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+    [(res, body)] = got.responses
+    assert (res.status, body, res.headers["Content-Length"]) == (200, b"", "99")
+    assert http.reusable  # the next request can go on the same connection
+    http.send_request("GET", "/", HOST)
+    deliver(m, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    assert [b for _, b in got.responses] == [b"", b"ok"]
+
+
+def test_interim_responses_are_skipped():
+    m, http, got = component()
+    http.send_request("POST", "/", [*HOST, ("Expect", "100-continue")], b"x")
+    deliver(
+        m,
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n",
+        b"HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\ny",
+    )
+    assert [(r.status, b) for r, b in got.responses] == [(201, b"y")]
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "message"),
+    [
+        ("GET\r\n", "/", HOST, "not a token"),
+        ("GET", "/a b", HOST, "invalid request target"),
+        ("GET", "/a\r\nX: 1", HOST, "invalid request target"),
+        ("GET", "/", [*HOST, ("X-A", "a\r\nX-B: b")], "control character"),
+        ("GET", "/", [*HOST, ("X-A\r\n", "1")], "not a token"),
+        ("GET", "/", [*HOST, ("X-A", "\u20ac")], "not Latin-1"),
+        ("GET", "/", [], "Host"),
+    ],
+)
+def test_invalid_requests_raise_and_change_nothing(method, target, headers, message):
+    _, http, _ = component()
+    with pytest.raises(ValueError, match=message):
+        http.send_request(method, target, headers)
+    with pytest.raises(ValueError, match=message):
+        encode_request(method, target, headers)
+    assert http.reusable
+    assert http.send_request("GET", "/", HOST).startswith(b"GET / HTTP/1.1\r\n")
+
+
+def test_body_must_be_bytes():
+    with pytest.raises(TypeError, match="must be bytes"):
+        encode_request("POST", "/", HOST, "text")
+
+
+def test_unsolicited_response_after_a_sent_request_closes(caplog):
+    m, http, got = component()
+    http.send_request("GET", "/", HOST)
+    deliver(
+        m,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",  # nobody asked for this one
+    )
+    assert len(got.responses) == 1
+    assert got.closed == 1
+    assert "unasked" in caplog.text
+
+
+def test_after_a_switch_the_bytes_are_not_parsed():
+    m, http, got = component()
+    http.send_request("GET", "/", [*HOST, ("Connection", "Upgrade"), ("Upgrade", "websocket")])
+    deliver(m, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00", b"junk")
+    [(res, body)] = got.responses
+    assert (res.status, body) == (101, b"\x81\x00")
+    assert http.switched
+    assert got.closed == 0
+
+
+def test_a_new_connection_starts_a_new_engine():
+    from circuits.net.events import connected, disconnected
+
+    m, http, got = component()
+    http.send_request("GET", "/", HOST)
+    m.fire(disconnected(), "web")
+    m.fire(connected("example.com", 80), "web")
+    while len(m):
+        m.flush()
+    assert http.reusable
+    assert got.responses == []

@@ -57,6 +57,7 @@ from ._common import (
     parse_ipv6_parameter,
     peer_name,
 )
+from ._region import FileRegion
 from ._tls import handshake_step, server_context
 from .events import close, closed, connect, disconnect, error, read, ready, write
 
@@ -104,6 +105,9 @@ class Server(PollerUser):
     """
 
     channel = "server"
+
+    # write(sock, FileRegion) is sent with os.sendfile (see _region.py).
+    accepts_file_regions = True
 
     socket_family: int = AF_INET
     socket_type: int = SOCK_STREAM
@@ -406,6 +410,9 @@ class Server(PollerUser):
     def write(self, sock: Any, data: bytes) -> None:
         """Queue ``data`` for ``sock``; dropped if ``sock`` is not a live client.
 
+        ``data`` may also be a `FileRegion` (part of a file, sent with
+        ``os.sendfile``), queued in order with the bytes.
+
         While the loop runs, the queue is sent at the loop's idle step (before
         it waits for I/O), so the writes of one batch - e.g. the echoes of
         several ``read`` events - leave in one ``sendmsg``. Outside a running
@@ -417,6 +424,8 @@ class Server(PollerUser):
         if isinstance(data, str):
             raise TypeError(f"write() takes bytes, not str ({data[:40]!r}): encode it first")
         if sock not in self._clients or not data:
+            if isinstance(data, FileRegion):
+                data.close()  # it owns its file
             return
         buffer = self._buffers[sock]
         buffer.append(data)
@@ -446,6 +455,12 @@ class Server(PollerUser):
         budget = WRITE_BUDGET_BYTES
         gather = _GATHER and not isinstance(sock, ssl.SSLSocket)
         while buffer and budget > 0:
+            if type(buffer[0]) is FileRegion:
+                if not self._send_region(sock, buffer):
+                    return  # the socket was closed
+                if buffer and type(buffer[0]) is FileRegion:
+                    break  # the socket is full
+                continue
             try:
                 if gather and len(buffer) > 1:
                     chunks = _take(buffer, budget)
@@ -470,6 +485,28 @@ class Server(PollerUser):
             if sent < size:
                 break  # the socket is full
         self._flushed(sock, buffer)
+
+    def _send_region(self, sock: Any, buffer: deque[Any]) -> bool:
+        """Send from the `FileRegion` at the head of ``buffer``; False if ``sock`` was closed."""
+        region = buffer[0]
+        budget = WRITE_BUDGET_BYTES  # then the other sockets get their turn
+        while region.count and budget > 0:
+            try:
+                budget -= region.send(sock)
+            except _WOULD_BLOCK:
+                return True
+            except (OSError, EOFError) as exc:
+                if not (isinstance(exc, OSError) and exc.errno in PEER_GONE):
+                    log.info(
+                        "server %s: sendfile to %s failed: %s", self._bind, peer_name(sock), exc
+                    )
+                    self.fire(error(sock, exc))
+                self._close(sock)
+                return False
+        if not region.count:
+            buffer.popleft()
+            region.close()
+        return True
 
     def _flushed(self, sock: Any, buffer: Any) -> None:
         """After a flush: watch for writability while data is left, else finish up."""
@@ -521,7 +558,7 @@ class Server(PollerUser):
             return
         if self._poller is not None:
             self._poller.discard(sock)
-        self._buffers.pop(sock, None)
+        _drop_queue(self._buffers.pop(sock, None))
         self._closeq.pop(sock, None)
         self._unsent.pop(sock, None)
         close_quietly(sock)
@@ -573,10 +610,20 @@ class UNIXServer(Server):
         return super()._create_socket()
 
 
+def _drop_queue(buffer: deque[Any] | None) -> None:
+    """Forget a closed socket's unsent queue, closing the files of its regions."""
+    for data in buffer or ():
+        if type(data) is FileRegion:
+            data.close()
+
+
 def _take(buffer: deque[Any], budget: int) -> list[Any]:
-    """The first queued chunks, up to ``budget`` bytes (at least one) and ``IOV_MAX``."""
+    """The first queued chunks, up to ``budget`` bytes (at least one) and ``IOV_MAX``;
+    a `FileRegion` ends the run (it is sent on its own)."""
     chunks = []
     for data in buffer:
+        if type(data) is FileRegion:
+            break
         chunks.append(data)
         budget -= len(data)
         if budget <= 0 or len(chunks) == IOV_MAX:

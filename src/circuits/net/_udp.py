@@ -42,6 +42,7 @@ class UDPServer(Server):
 
     socket_type = SOCK_DGRAM
     socket_options = [(SOL_SOCKET, SO_BROADCAST, 1), (SOL_SOCKET, SO_REUSEADDR, 1)]
+    accepts_file_regions = False  # datagrams: bytes only
 
     @handler("_read", priority=1, override=True)
     def _on_read_ready(self, sock: Any) -> None:

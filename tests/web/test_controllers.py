@@ -202,15 +202,22 @@ def test_redirect_helper():
     assert res.headers["Location"] == "http://example.com/elsewhere"
 
 
-def test_tools_helpers_not_implemented_yet():
+def test_tools_helpers_delegate_to_circuits_web_tools(tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"abc")
     root = Root()
     root.request, root.response = make()
-    with pytest.raises(NotImplementedError, match=r"circuits\.web\.tools"):
-        root.serve_file("/etc/hostname")
-    with pytest.raises(NotImplementedError, match="issue #7"):
-        root.serve_download("/etc/hostname")
-    with pytest.raises(NotImplementedError):
-        root.expires(60)
+    assert root.serve_file(str(path)) is root.response
+    assert b"".join(root.response.body) == b"abc"
+    root.request, root.response = make()
+    assert root.serve_download(str(path), "x.txt") is root.response
+    assert root.response.headers["Content-Disposition"] == 'attachment; filename="x.txt"'
+    assert b"".join(root.response.body) == b"abc"
+    root.expires(60)
+    assert "Expires" not in root.response.headers  # Last-Modified says it is cacheable
+    root.request, root.response = make()
+    root.expires(60)
+    assert "Expires" in root.response.headers
 
 
 class API(JSONController):

@@ -15,7 +15,7 @@ from .controllers import (
     expose as expose,
     exposeJSON as exposeJSON,
 )
-from .dispatchers import Dispatcher as Dispatcher
+from .dispatchers import Dispatcher as Dispatcher, Static as Static
 from .errors import (
     forbidden as forbidden,
     httperror as httperror,

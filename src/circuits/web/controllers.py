@@ -11,7 +11,6 @@ call.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from functools import update_wrapper
@@ -19,7 +18,7 @@ from typing import Any
 
 from ..core import BaseComponent, handler
 from ..tools import getargspec
-from . import errors
+from . import errors, tools
 from .wrappers import Response
 
 __all__ = [
@@ -175,15 +174,15 @@ class BaseController(BaseComponent):
         name: str | None = None,
     ) -> Any:
         """Answer with the file at ``path`` (see ``circuits.web.tools.serve_file``)."""
-        return _tools().serve_file(self.request, self.response, path, type, disposition, name)
+        return tools.serve_file(self.request, self.response, path, type, disposition, name)
 
     def serve_download(self, path: str, name: str | None = None) -> Any:
         """Answer with the file at ``path`` as an attachment named ``name``."""
-        return _tools().serve_download(self.request, self.response, path, name)
+        return tools.serve_download(self.request, self.response, path, name)
 
     def expires(self, secs: float = 0, force: bool = False) -> None:
         """Set the caching headers of the response to expire in ``secs`` seconds."""
-        _tools().expires(self.request, self.response, secs, force)
+        tools.expires(self.request, self.response, secs, force)
 
 
 Controller = ExposeMetaClass("Controller", (BaseController,), {})
@@ -235,17 +234,3 @@ class ExposeJSONMetaClass(_ExposingMeta):
 
 
 JSONController = ExposeJSONMetaClass("JSONController", (BaseController,), {})
-
-
-def _tools() -> Any:
-    # circuits.web.tools is imported when first used: it is a later part of
-    # issue #7, and the controllers work without it.
-    try:
-        return importlib.import_module("circuits.web.tools")
-    except ModuleNotFoundError as exc:
-        if exc.name != "circuits.web.tools":
-            raise
-        raise NotImplementedError(
-            "serve_file/serve_download/expires need circuits.web.tools, "
-            "which is not written yet (issue #7)"
-        ) from None

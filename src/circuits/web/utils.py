@@ -115,11 +115,16 @@ def get_ranges(headervalue: str | None, content_length: int) -> list[tuple[int, 
             return None
         if first:
             start = int(first)
-            stop = int(last) if last else content_length - 1
-            if stop < start:
-                return None
-            if start >= content_length:
-                continue
+            if not last:  # "a-": to the end, unsatisfiable when a is past it
+                if start >= content_length:
+                    continue
+                stop = content_length - 1
+            else:
+                stop = int(last)
+                if stop < start:
+                    return None
+                if start >= content_length:
+                    continue
             pair = (start, min(stop, content_length - 1) + 1)
         else:
             if not last:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .dispatcher import Dispatcher as Dispatcher
+from .static import Static as Static
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "Static"]

@@ -149,6 +149,23 @@ class Headers(CaseInsensitiveDict):
             _check(name, str(item))
         super().__setitem__(name, value)
 
+    @classmethod
+    def _from_wire(cls, fields: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """Headers from parsed field lines the HTTP engine has already validated.
+
+        Repeated fields are joined as by `append` (``Set-Cookie`` kept apart).
+        """
+        headers = cls()
+        store = dict.__setitem__
+        for raw_name, raw_value in fields:
+            name = raw_name.decode("latin-1").title()
+            value = raw_value.decode("latin-1")
+            if dict.__contains__(headers, name):
+                headers.append(name, value)
+            else:
+                store(headers, name, [value] if name == "Set-Cookie" else value)
+        return headers
+
     def items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
         """Yield ``(name, value)`` as str, one pair per element of a list value."""
         for key, value in super().items():

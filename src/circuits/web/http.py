@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import stat
 from http import HTTPStatus as _StdStatus
 from io import BytesIO
 from typing import Any
@@ -39,27 +41,33 @@ from circuits.core import _clock
 from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.core.values import Value
+from circuits.net._region import FileRegion, accepts_regions
 from circuits.net.events import close, write
 
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
 from .errors import httperror, notfound, redirect
 from .events import request, response, stream
 from .exceptions import HTTPException, Redirect
-from .headers import Headers
+from .headers import Headers, _check as check_header
 from .url import URL, parse_url
-from .wrappers import Request, Response
+from .wrappers import FileChunks, Host, Request, Response
 
 __all__ = ["HTTP"]
 
 log = logging.getLogger(__name__)
 
+_VERSIONS = {b"1.1": (1, 1), b"1.0": (1, 0)}
+# Paths that URL normalisation leaves as they are, with "//" and "/." excluded.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+
 
 class _Client:
     """What HTTP keeps per client socket: the engine and the exchange under way."""
 
-    __slots__ = ("body", "engine", "req", "res", "since", "started", "waiting")
+    __slots__ = ("body", "engine", "peer", "req", "res", "since", "started", "waiting")
 
-    def __init__(self) -> None:
+    def __init__(self, peer: tuple[Any, ...] = ()) -> None:
+        self.peer = peer  # the (ip, port) of the connect event, once per connection
         self.engine = Connection(SERVER)
         self.req: Request | None = None
         self.res: Response | None = None
@@ -209,7 +217,7 @@ class HTTP(BaseComponent):
     @handler("connect")
     def _on_connect(self, sock: Any, *peer: Any) -> None:
         if sock not in self._conns:
-            self._conns[sock] = _Client()  # the head timeout runs from now
+            self._conns[sock] = _Client(peer)  # the head timeout runs from now
 
     @handler("generate_events")
     def _on_generate_events(self, event: Any) -> None:
@@ -247,15 +255,17 @@ class HTTP(BaseComponent):
         if "://" in target and not target.startswith("/"):  # absolute-form
             target = "/" + target.split("://", 1)[1].partition("/")[2]
         path, _, qs = target.partition("?")
-        headers = Headers()
-        for name, value in event.headers:
-            headers.append(name.decode("latin-1"), value.decode("latin-1"))
-        major, _, minor = event.http_version.partition(b".")
-        version = (int(major), int(minor or 0))
+        version = _VERSIONS.get(event.http_version)
+        if version is None:
+            major, _, minor = event.http_version.partition(b".")
+            version = (int(major), int(minor or 0))
         req = Request(sock, event.method.decode("ascii"), self.scheme, path, version, qs,
-                      headers=headers, server=self._server)  # fmt: skip
+                      headers=Headers._from_wire(event.headers), server=self._server)  # fmt: skip
+        peer = client.peer
+        if len(peer) >= 2:
+            req.remote = Host(peer[0], peer[1])  # no getpeername() per request
         res = Response(req, encoding=self._encoding)
-        res.protocol = "HTTP/{}.{}".format(*min(version, (1, 1)))
+        res.protocol = "HTTP/1.1" if version >= (1, 1) else "HTTP/{}.{}".format(*version)
         res.close = not client.engine.keep_alive
         client.req, client.res, client.body, client.started = req, res, [], False
         client.waiting, client.since = "body", _clock.now()
@@ -265,15 +275,20 @@ class HTTP(BaseComponent):
         req, res = client.req, client.res
         assert req is not None
         assert res is not None
-        req.body = BytesIO(b"".join(client.body))
+        body = client.body
+        req.body = BytesIO(body[0] if len(body) == 1 else b"".join(body))
         client.body = []
         # Path guard (web.md §4.2 step 6): redirect to the normalised path.
-        raw = req.path.encode(self._encoding, "surrogateescape")
-        clean = req.uri._path
-        if raw != clean and quote(raw, safe="/%").encode("ascii") != clean:
-            self.fire(redirect(req, res, [req.uri.utf8().decode(self._encoding)], 301))
-            return
-        getpeercert = getattr(sock, "getpeercert", None)
+        # Most paths are plain (no dot segment, no "//", nothing to escape):
+        # normalising would give them back unchanged, so skip the URL work.
+        path = req.path
+        if not (path[:1] == "/" and _PLAIN_PATH(path) and "//" not in path and "/." not in path):
+            raw = path.encode(self._encoding, "surrogateescape")
+            clean = req.uri._path
+            if raw != clean and quote(raw, safe="/%").encode("ascii") != clean:
+                self.fire(redirect(req, res, [req.uri.utf8().decode(self._encoding)], 301))
+                return
+        getpeercert = getattr(sock, "getpeercert", None)  # TLS sockets only
         cert = getpeercert() if getpeercert is not None else None
         self.fire(request(req, res, cert) if cert else request(req, res))
 
@@ -284,35 +299,78 @@ class HTTP(BaseComponent):
         req = res.request
         sock = req.sock
         client = self._conns.get(sock)
-        if client is None or client.res is not res or client.started:
-            return  # the client is gone, or this request was answered already
+        if client is None:  # the client is gone
+            _close_body(res.body)
+            res.done = True
+            return
+        if client.res is not res or client.started:
+            return  # this request was answered already
         client.started = True
         engine = client.engine
         res.prepare()
-        headers = tuple(
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in res.headers.items()
-        )
+        # A str value was checked when it was stored; list items (mutable in
+        # place) and other objects are checked now. The engine validates the
+        # whole head once more before producing a byte.
+        headers: list[tuple[bytes, bytes]] = []
+        add = headers.append
+        for name, value in dict.items(res.headers):
+            bname = name.encode("latin-1")
+            if type(value) is str:
+                add((bname, value.encode("latin-1")))
+            else:
+                for item in value if type(value) is list else (value,):
+                    add((bname, check_header(name, str(item)).encode("latin-1")))
         status = res.status
         # 3.2.5's table has no phrase for newer codes (431, 308, 429...): the
         # status line gets the standard one rather than none.
         reason = (status.reason or _standard_reason(int(status))).encode("latin-1", "replace")
-        out = engine.send(Http1Response(int(status), headers, reason))
+        head = Http1Response(int(status), tuple(headers), reason)
         if req.method == "HEAD":
-            out += engine.send(EndOfMessage())
-            self.fire(write(sock, out))
+            self.fire(write(sock, engine.send_response(head)))
+            _close_body(res.body)
             self._finish(sock, client, res)
             return
         if res.stream and res.body:
+            region = self._region(sock, res)
+            if region is not None:
+                # The kernel copies the file to the socket (zero-copy); the
+                # region, queued after the head, owns and closes the file.
+                self.fire(write(sock, engine.send(head)))
+                res.body = []
+                self.fire(write(sock, engine.send(Data(region))))  # type: ignore[arg-type]
+                engine.send(EndOfMessage())  # b"" with Content-Length framing
+                self._finish(sock, client, res)
+                return
             res.body = chunks = iter(res.body)
-            self.fire(write(sock, out))
+            self.fire(write(sock, engine.send(head)))
             self.fire(stream(res, _next_chunk(chunks)))
             return
-        body = _join(res.body, res.encoding)
-        if body:
-            out += engine.send(Data(body))
-        out += engine.send(EndOfMessage())
-        self.fire(write(sock, out))  # head and body in one write
+        # head and body in one write
+        self.fire(write(sock, engine.send_response(head, _join(res.body, res.encoding))))
         self._finish(sock, client, res)
+
+    def _region(self, sock: Any, res: Response) -> FileRegion | None:
+        """A `FileRegion` for a file body the transport can ``sendfile``, else ``None``.
+
+        Only a regular file whose remaining size is the response's
+        Content-Length, on a plain socket of a server that takes regions.
+        """
+        body = res.body
+        if type(body) is not FileChunks or not accepts_regions(sock):
+            return None
+        transport = getattr(self._server, "server", None)
+        if not getattr(transport, "accepts_file_regions", False):
+            return None
+        length = dict.get(res.headers, "Content-Length")
+        try:
+            fileno = body.file.fileno()
+            st = os.fstat(fileno)
+            offset = body.file.tell()
+        except (OSError, ValueError, AttributeError):
+            return None  # no real descriptor (BytesIO, a socket file, ...)
+        if not stat.S_ISREG(st.st_mode) or length is None or str(st.st_size - offset) != length:
+            return None
+        return FileRegion(body.file, offset, st.st_size - offset)
 
     @handler("stream")
     def _on_stream(self, res: Response, data: Any) -> None:
@@ -359,8 +417,14 @@ class HTTP(BaseComponent):
     @handler("request_success")
     def _on_request_success(self, e: Any, value: Any) -> None:
         req, res = e.args[:2]
-        value = e.value.getValue(recursive=False)
+        outer = e.value
+        value = outer.getValue(recursive=False)
         if isinstance(value, Value) and not value.promise:
+            # The request's value is final: nothing will read it through its
+            # event again. Unlink them so the request (and the controller
+            # event, for a chained value) is freed now, not by the cyclic GC.
+            value._detach()
+            outer._detach()
             value = value.getValue(recursive=False)
         if value is None:
             self.fire(notfound(req, res))
@@ -436,13 +500,6 @@ class HTTP(BaseComponent):
     @handler("disconnect")
     def _on_disconnect(self, sock: Any) -> None:
         self._forget(sock)
-
-    @handler(
-        "request_complete", "response_success", "response_complete",
-        "stream_success", "stream_failure", "stream_complete",
-    )  # fmt: skip
-    def _on_ignored(self, *args: Any, **kwargs: Any) -> None:
-        """Placeholders: these events are expected and need nothing."""
 
 
 def _join(body: Any, encoding: str) -> bytes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Iterator
 from functools import partial
 from http.cookies import CookieError, SimpleCookie
 from io import BytesIO
@@ -27,11 +26,12 @@ from circuits.net.sockets import BUFSIZE
 
 from .constants import HTTP_STATUS_CODES, SERVER_VERSION
 from .errors import httperror as httperror
-from .headers import Headers as Headers
-from .url import parse_url as parse_url
+from .headers import Headers as Headers, _check
+from .url import URL, parse_url as parse_url
 
 __all__ = [
     "Body",
+    "FileChunks",
     "HTTPStatus",
     "Headers",
     "Host",
@@ -51,23 +51,77 @@ formatdate = partial(email.utils.formatdate, usegmt=True)
 _NO_BODY = (204, 205, 304)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CONTROL = ("\r", "\n", "\x00")
+_content_types: dict[str, str] = {}
 
 
-def file_generator(input: IO[Any], chunkSize: int = BUFSIZE) -> Iterator[Any]:
-    """Yield ``chunkSize`` reads of ``input`` until an empty read, then close it.
+def _default_content_type(encoding: str) -> str:
+    """``text/html; charset=<encoding>``, checked as a header value once per encoding."""
+    value = _content_types.get(encoding)
+    if value is None:
+        value = _check("Content-Type", f"text/html; charset={encoding}")
+        if len(_content_types) < 64:
+            _content_types[encoding] = value
+    return value
+
+
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date(now: float) -> str:
+    """``formatdate(now)``, computed once per second (every response has a Date)."""
+    global _date_cache
+    second = int(now)
+    cached = _date_cache  # one tuple: consistent when read from any thread
+    if cached[0] != second:
+        cached = _date_cache = (second, formatdate(second))
+    return cached[1]
+
+
+def file_generator(input: IO[Any], chunkSize: int = BUFSIZE) -> FileChunks:
+    """An iterator of ``chunkSize`` reads of ``input`` until an empty read; closes it at the end.
 
     Args:
         input: a file-like object with ``read`` and ``close``.
         chunkSize: bytes per read.
 
-    Yields:
-        The chunks read.
+    Returns:
+        A `FileChunks` (the file stays reachable as ``.file``, so the HTTP
+        component can send a regular file with ``sendfile`` instead).
     """
-    try:
-        while chunk := input.read(chunkSize):
-            yield chunk
-    finally:
-        input.close()
+    return FileChunks(input, chunkSize)
+
+
+class FileChunks:
+    """Iterate a file in chunks; ``close()`` (also at the end) closes the file.
+
+    Args:
+        file: a file-like object with ``read`` and ``close``.
+        size: bytes per read.
+    """
+
+    __slots__ = ("file", "size")
+
+    def __init__(self, file: IO[Any], size: int = BUFSIZE) -> None:
+        self.file = file
+        self.size = size
+
+    def __iter__(self) -> FileChunks:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.file.read(self.size)
+        except BaseException:
+            self.close()
+            raise
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        self.file.close()
 
 
 class Host:
@@ -226,6 +280,24 @@ def _split_host(value: str, scheme: str) -> tuple[str, int]:
     return host, int(port) if port.isdigit() else default
 
 
+class _lazy:
+    """A non-data descriptor: computed by ``method`` on first read, then a plain attribute.
+
+    Assigning replaces the value as for any attribute (``req.remote = Host(...)``).
+    """
+
+    def __init__(self, method: Any) -> None:
+        self._method = method
+        self._name = method.__name__
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self._name] = self._method(obj)
+        return value
+
+
 class Request:
     """One HTTP request as the handlers see it.
 
@@ -238,14 +310,16 @@ class Request:
         qs: the raw query string.
         headers: the request headers.
         server: the server component (``host``, ``port``, ``display_banner``, ``debug``).
+
+    ``remote``, ``local``, ``base`` and ``uri`` are computed on first use
+    (from the values given here), so a request that never looks at them costs
+    no system call and no URL parsing.
     """
 
     server: Any = None
     scheme = "http"
     protocol: tuple[int, int] = (1, 1)
     host = ""
-    local = Host("127.0.0.1", 80)
-    remote = Host("", 0)
     index: bool | None = None
     script_name = ""
     login: Any = None
@@ -264,43 +338,69 @@ class Request:
     ) -> None:
         self.sock = sock
         self.method = method
-        self.scheme = scheme or "http"
+        self.scheme = scheme = scheme or "http"
         self.path = path
         self.protocol = tuple(protocol)  # type: ignore[assignment]
         self.qs = qs
         # Tracebacks reach clients only when the server asks for it (its debug flag).
         self.print_debug = bool(getattr(server, "debug", False))
-        self.headers = Headers() if headers is None else headers
+        self.headers = headers = Headers() if headers is None else headers
         self.server = server
+        self.body: Any = BytesIO()
+        cookie = headers.get("Cookie")
         self.cookie: SimpleCookie = SimpleCookie()
-        if "Cookie" in self.headers:
+        if cookie is not None:
             try:
-                self.cookie.load(str(self.headers["Cookie"]))
+                self.cookie.load(str(cookie))
             except CookieError:  # a bad Cookie header leaves the jar empty
                 self.cookie = SimpleCookie()
-        if sock is not None:
-            peer = sock.getpeername()
-            if isinstance(peer, tuple | list) and len(peer) >= 2:
-                self.remote = Host(peer[0], peer[1])
-            else:
-                self.remote = Host(None, None, peer)
-        self.body: Any = BytesIO()
-        if server is not None:
-            self.local = Host(server.host, server.port)
-        if "Host" in self.headers:
-            self.host, self.port = _split_host(str(self.headers["Host"]), self.scheme)
+        host = headers.get("Host")
+        if host is not None:
+            self.host, self.port = _split_host(str(host), scheme)
         else:
-            self.host = self.local.name or self.local.ip
-            self.port = server.port if server is not None else self.local.port
+            local = self.local
+            self.host = local.name or local.ip
+            self.port = server.port if server is not None else local.port
         if self.port in (80, 443):
-            base = f"{self.scheme}://{self.host}/"
+            self._base = f"{scheme}://{self.host}/"
         else:
-            base = f"{self.scheme}://{self.host}:{self.port}/"
-        self.base = parse_url(base)
-        uri = base.rstrip("/") + (path if path.startswith("/") else "/" + path)
+            self._base = f"{scheme}://{self.host}:{self.port}/"
+        self._target = (path, qs)
+
+    @_lazy
+    def remote(self) -> Host:
+        """The peer: ``Host(ip, port)`` (``Host(None, None, path)`` on a UNIX socket)."""
+        if self.sock is None:
+            return Host("", 0)
+        try:
+            peer = self.sock.getpeername()
+        except OSError:  # closed meanwhile
+            return Host("", 0)
+        if isinstance(peer, tuple | list) and len(peer) >= 2:
+            return Host(peer[0], peer[1])
+        return Host(None, None, peer)
+
+    @_lazy
+    def local(self) -> Host:
+        """The server's end: ``Host(server.host, server.port)``."""
+        server = self.server
+        if server is None:
+            return Host("127.0.0.1", 80)
+        return Host(server.host, server.port)
+
+    @_lazy
+    def base(self) -> URL:
+        """The server's URL as the client addressed it (``scheme://host[:port]/``)."""
+        return parse_url(self._base)
+
+    @_lazy
+    def uri(self) -> URL:
+        """The full request URL, normalised (`URL.sanitize`)."""
+        path, qs = self._target
+        uri = self._base.rstrip("/") + (path if path.startswith("/") else "/" + path)
         if qs:
             uri += "?" + qs
-        self.uri = parse_url(uri).sanitize()
+        return parse_url(uri).sanitize()
 
     def __repr__(self) -> str:
         protocol = "HTTP/{}.{}".format(*self.protocol)
@@ -330,14 +430,16 @@ class Response:
         self.encoding = encoding
         self._body: Any = []
         self._status: Any = HTTPStatus(200 if status is None else status)
-        self.time = time.time()
-        self.headers = Headers()
-        self.headers["Date"] = formatdate(self.time)
+        self.time = now = time.time()
+        self.headers = headers = Headers()
+        # Trusted values, stored without the header checks.
+        store = dict.__setitem__
+        store(headers, "Date", _http_date(now))
         server = request.server
         if server is None:
-            self.headers["X-Powered-By"] = SERVER_VERSION
+            store(headers, "X-Powered-By", SERVER_VERSION)
         elif getattr(server, "display_banner", False):
-            self.headers["Server"] = SERVER_VERSION
+            store(headers, "Server", SERVER_VERSION)
         self.cookie = request.cookie
         self.protocol = "HTTP/{}.{}".format(*request.protocol)
         self._cookies_sent: set[str] = set()
@@ -360,6 +462,8 @@ class Response:
             body = [body]
         if not isinstance(body, list):
             return None
+        if len(body) == 1 and type(body[0]) is bytes:  # what the Body descriptor makes
+            return len(body[0])
         return sum(
             len(item.encode(self.encoding) if isinstance(item, str) else item)
             for item in body
@@ -385,37 +489,44 @@ class Response:
         Raises:
             ValueError: a cookie would put CR, LF or NUL on the wire.
         """
+        # Keys are stored title-cased, so the dict's own methods see them; the
+        # values set here are ours (checked once per encoding, or digits).
         headers = self.headers
-        headers.setdefault("Content-Type", f"text/html; charset={self.encoding}")
-        code = int(self.status)
+        has = dict.__contains__
+        store = dict.__setitem__
+        if not has(headers, "Content-Type"):
+            headers["Content-Type"] = _default_content_type(self.encoding)
+        code = self._status._status if type(self._status) is HTTPStatus else int(self.status)
         no_body = code < 200 or code in _NO_BODY
         if self._auto_chunked:  # an earlier prepare() chose chunking; choose again
             headers.pop("Transfer-Encoding", None)
             self._auto_chunked = self.chunked = False
         length = self._length()
         if length is not None and not (code < 200 or code == 204):
-            headers["Content-Length"] = str(length)
-        self._add_cookies()
+            store(headers, "Content-Length", str(length))
+        if self.cookie:
+            self._add_cookies()
         if code == 413:
             self.close = True
-        if "Content-Length" not in headers and not no_body:
+        if not no_body and not has(headers, "Content-Length"):
             if (
                 self.protocol == "HTTP/1.1"
                 and self.request.method != "HEAD"
                 and self.request.server is not None
                 and length != 0
             ):
-                if "Transfer-Encoding" not in headers:
-                    headers["Transfer-Encoding"] = "chunked"
+                if not has(headers, "Transfer-Encoding"):
+                    store(headers, "Transfer-Encoding", "chunked")
                     self._auto_chunked = True
             else:
                 self.close = True
-        if "chunked" in str(headers.get("Transfer-Encoding", "")).lower():
+        coding = dict.get(headers, "Transfer-Encoding")
+        if coding is not None and "chunked" in str(coding).lower():
             # RFC 9112 §6.2: a sender must not send Content-Length with Transfer-Encoding
             headers.pop("Content-Length", None)
             self.chunked = True
-        if self.request.server is not None and "Connection" not in headers:
+        if self.request.server is not None and not has(headers, "Connection"):
             if self.protocol == "HTTP/1.1" and self.close:
-                headers["Connection"] = "close"
+                store(headers, "Connection", "close")
             elif self.protocol == "HTTP/1.0" and not self.close:
-                headers["Connection"] = "Keep-Alive"
+                store(headers, "Connection", "Keep-Alive")

@@ -23,7 +23,7 @@ from .constants import SERVER_VERSION
 from .events import terminate
 from .http import HTTP
 
-__all__ = ["BaseServer", "FakeSock", "Server"]
+__all__ = ["BaseServer", "FakeSock", "Server", "StdinServer"]
 
 
 class BaseServer(BaseComponent):
@@ -135,3 +135,6 @@ class FakeSock:
     def getpeername(self) -> tuple[None, None]:
         """``(None, None)``."""
         return None, None
+
+
+from ._stdin import StdinServer as StdinServer  # noqa: E402 - it builds on FakeSock

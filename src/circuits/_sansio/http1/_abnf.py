@@ -14,11 +14,13 @@ __all__ = [
     "AUTHORITY_FORM",
     "CHUNK_LINE",
     "FIELD_BLOCK",
+    "FIELD_LINE",
     "FIELD_VALUE",
     "HOST",
     "HTTP_VERSION",
     "ORIGIN_FORM",
     "REASON_PHRASE",
+    "SIMPLE_REQUEST_HEAD",
     "STATUS_LINE",
     "TOKEN",
 ]
@@ -134,3 +136,16 @@ CHUNK_LINE = re.compile(
     rb"([0-9A-Fa-f]+)"
     rb"(?:[ \t]*;[ \t]*" + _TCHAR + rb"+(?:[ \t]*=[ \t]*(?:" + _TCHAR + rb"+|" + _QUOTED + rb"))?)*"
 )
+
+# A request head in its most common shape, validated in one match: a token
+# method, an origin-form target, HTTP/1.0 or 1.1, and well-formed field lines
+# (RFC 9112 §2.1, §3, §5). Heads that do not match take the general path,
+# which gives the precise error or accepts the rarer forms (absolute-form
+# targets, leading empty lines, ...). FIELD_LINE then splits the fields.
+_VCHAR = rb"[\x21-\x7e\x80-\xff]"
+_STRIPPED_VALUE = rb"(?:" + _VCHAR + rb"(?:[\t \x21-\x7e\x80-\xff]*" + _VCHAR + rb")?)?"
+SIMPLE_REQUEST_HEAD = re.compile(
+    rb"(" + _TCHAR + rb"+) (/" + _SEGMENTS + _QUERY + rb") HTTP/1\.([01])\r\n"
+    rb"((?:" + _TCHAR + rb"+:[\t ]*" + _STRIPPED_VALUE + rb"[\t ]*\r\n)*)\r\n"
+)
+FIELD_LINE = re.compile(rb"(" + _TCHAR + rb"+):[\t ]*(" + _STRIPPED_VALUE + rb")[\t ]*\r\n")

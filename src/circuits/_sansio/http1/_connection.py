@@ -479,17 +479,18 @@ class Connection:
                 raise LocalProtocolError("101 Switching Protocols needs the client's Upgrade")
             return event, write_response_head(event), INFORMATIONAL, switch
         status, headers = event.status_code, event.headers
+        names = {n.lower() for n, _ in headers}  # the framing checks skip absent fields
         switch = self._accepts_connect(event)
         no_body = switch or self._method == b"HEAD" or status in (204, 304)
-        if (status == 204 or switch) and any(
-            n.lower() in (b"content-length", b"transfer-encoding") for n, _ in headers
+        if (status == 204 or switch) and (
+            b"content-length" in names or b"transfer-encoding" in names
         ):
             # RFC 9110 §8.6, RFC 9112 §6.1, RFC 9110 §9.3.6
             raise LocalProtocolError(
                 f"a {status} response{' to CONNECT' if switch else ''} carries no"
                 " Content-Length or Transfer-Encoding"
             )
-        writer = body_writer(headers, no_body=no_body, error=LocalProtocolError)
+        writer = body_writer(headers, no_body=no_body, error=LocalProtocolError, names=names)
         if writer is None:
             if self._peer_version == b"1.1" and self.our_state is State.SEND_RESPONSE:
                 headers = (*headers, (b"transfer-encoding", b"chunked"))
@@ -507,9 +508,12 @@ class Connection:
             # A final answer to a client still waiting to send its body: the
             # body may or may not follow, so the connection cannot be reused.
             cstate.keep_alive = False
-        if self._peer_version != b"1.1" or not persistent(headers, b"1.1"):
+        has_connection = b"connection" in names
+        if self._peer_version != b"1.1" or (has_connection and not persistent(headers, b"1.1")):
             cstate.keep_alive = False
-        if not cstate.keep_alive and b"close" not in comma_tokens(headers, b"connection"):
+        if not cstate.keep_alive and not (
+            has_connection and b"close" in comma_tokens(headers, b"connection")
+        ):
             headers = (*headers, (b"connection", b"close"))
         self._writer = writer
         if headers is not event.headers:

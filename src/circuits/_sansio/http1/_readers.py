@@ -19,8 +19,10 @@ from ._abnf import (
     ABSOLUTE_FORM,
     AUTHORITY_FORM,
     CHUNK_LINE,
+    FIELD_LINE,
     HTTP_VERSION,
     ORIGIN_FORM,
+    SIMPLE_REQUEST_HEAD,
     STATUS_LINE,
     TOKEN,
 )
@@ -131,6 +133,28 @@ def check_target(method: bytes, target: bytes, error: type[ProtocolError]) -> No
 
 def read_request_head(buf: ReceiveBuffer, limits: Limits) -> Request | None:
     """Parse a request head from ``buf``, or return ``None`` if it is incomplete."""
+    data = buf.data
+    if data[:1] != b"\r":
+        # The fast path: a complete head of the common shape, checked in one
+        # match; it accepts exactly what the general path below accepts.
+        end = data.find(b"\r\n\r\n", 0, limits.max_head_bytes)
+        if end != -1:
+            head = bytes(data[: end + 4])
+            match = SIMPLE_REQUEST_HEAD.fullmatch(head)
+            if (
+                match is not None
+                and match.end(3) <= limits.max_request_line_bytes
+                and match[1] != b"CONNECT"
+            ):
+                fields = FIELD_LINE.findall(head, match.start(4), match.end(4))
+                if len(fields) <= limits.max_header_count:
+                    buf.take(end + 4)
+                    return Request(
+                        match[1],
+                        match[2],
+                        tuple([(name.lower(), value) for name, value in fields]),
+                        b"1." + match[3],
+                    )
     # RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF)
     # received prior to the request-line.
     while buf.data[:2] == b"\r\n":

@@ -150,11 +150,19 @@ class UntilCloseWriter(BodyWriter):
 
 
 def body_writer(
-    headers: Headers, *, no_body: bool, error: type[ProtocolError]
+    headers: Headers,
+    *,
+    no_body: bool,
+    error: type[ProtocolError],
+    names: set[bytes] | frozenset[bytes] | None = None,
 ) -> BodyWriter | None:
-    """The writer our framing headers ask for; ``None`` if they give none."""
-    chunked = is_chunked(headers, error)
-    length = content_length(headers, error)
+    """The writer our framing headers ask for; ``None`` if they give none.
+
+    ``names``: the lower-cased field names, when the caller has them (the
+    framing fields absent from it are not looked for).
+    """
+    chunked = (names is None or b"transfer-encoding" in names) and is_chunked(headers, error)
+    length = content_length(headers, error) if names is None or b"content-length" in names else None
     if chunked and length is not None:
         raise error("both Transfer-Encoding and Content-Length")
     if no_body:

@@ -101,6 +101,10 @@ log.addHandler(logging.NullHandler())
 TIMEOUT = 0.1
 
 
+# "<name>_success"/"<name>_complete" per event name, built once.
+_CHILD_NAMES: dict[str, dict[str, str]] = {}
+_CHANNELS_ATTR = {"success": "success_channels", "complete": "complete_channels"}
+
 class UnregistrableError(Exception):
     """A component with its own running loop cannot join a running tree."""
 
@@ -653,8 +657,17 @@ class Manager(Scheduler):
         Unheard, it is neither built nor fired (nor, for complete, tracked):
         the common server events cost nothing for the features nobody uses.
         """
-        channels = getattr(event, f"{kind}_channels", event.channels)
-        return self._listened(f"{event.name}_{kind}", channels)
+        names = _CHILD_NAMES.get(event.name)
+        if names is None:
+            if len(_CHILD_NAMES) > 4096:
+                _CHILD_NAMES.clear()
+            name = event.name
+            names = _CHILD_NAMES[name] = {
+                "success": f"{name}_success",
+                "complete": f"{name}_complete",
+            }
+        channels = getattr(event, _CHANNELS_ATTR[kind], event.channels)
+        return self._listened(names[kind], channels)
 
     def _completed(self, event: Event | None) -> None:
         effects = self._effects

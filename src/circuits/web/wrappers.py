@@ -347,13 +347,6 @@ class Request:
         self.headers = headers = Headers() if headers is None else headers
         self.server = server
         self.body: Any = BytesIO()
-        cookie = headers.get("Cookie")
-        self.cookie: SimpleCookie = SimpleCookie()
-        if cookie is not None:
-            try:
-                self.cookie.load(str(cookie))
-            except CookieError:  # a bad Cookie header leaves the jar empty
-                self.cookie = SimpleCookie()
         host = headers.get("Host")
         if host is not None:
             self.host, self.port = _split_host(str(host), scheme)
@@ -366,6 +359,18 @@ class Request:
         else:
             self._base = f"{scheme}://{self.host}:{self.port}/"
         self._target = (path, qs)
+
+    @_lazy
+    def cookie(self) -> SimpleCookie:
+        """The cookies of the ``Cookie`` header (empty if it is missing or malformed)."""
+        jar: SimpleCookie = SimpleCookie()
+        header = self.headers.get("Cookie")
+        if header is not None:
+            try:
+                jar.load(str(header))
+            except CookieError:  # a bad Cookie header leaves the jar empty
+                jar = SimpleCookie()
+        return jar
 
     @_lazy
     def remote(self) -> Host:
@@ -440,9 +445,8 @@ class Response:
             store(headers, "X-Powered-By", SERVER_VERSION)
         elif getattr(server, "display_banner", False):
             store(headers, "Server", SERVER_VERSION)
-        self.cookie = request.cookie
-        self.protocol = "HTTP/{}.{}".format(*request.protocol)
-        self._cookies_sent: set[str] = set()
+        protocol = request.protocol
+        self.protocol = "HTTP/1.1" if protocol == (1, 1) else "HTTP/{}.{}".format(*protocol)
         self._auto_chunked = False
 
     def __str__(self) -> str:
@@ -470,13 +474,29 @@ class Response:
             if item is not None
         )
 
+    @_lazy
+    def cookie(self) -> SimpleCookie:
+        """The request's cookie jar (the same object): what it holds is sent as ``Set-Cookie``."""
+        return self.request.cookie  # type: ignore[no-any-return]
+
+    def _cookies_pending(self) -> bool:
+        """Whether a cookie jar exists with something in it (without creating one)."""
+        jar = self.__dict__.get("cookie")
+        if jar is None:
+            request = self.request
+            jar = request.__dict__.get("cookie")
+            if jar is None:
+                return "Cookie" in request.headers  # the jar would not be empty
+        return bool(jar)
+
     def _add_cookies(self) -> None:
+        sent = self.__dict__.setdefault("_cookies_sent", set())
         for name, morsel in self.cookie.items():
             line = morsel.OutputString()
             if any(char in line for char in _CONTROL):
                 raise ValueError(f"cookie {name!r} would put CR, LF or NUL on the wire: {line!r}")
-            if line not in self._cookies_sent:
-                self._cookies_sent.add(line)
+            if line not in sent:
+                sent.add(line)
                 self.headers.append("Set-Cookie", line)
 
     def prepare(self) -> None:
@@ -495,7 +515,7 @@ class Response:
         has = dict.__contains__
         store = dict.__setitem__
         if not has(headers, "Content-Type"):
-            headers["Content-Type"] = _default_content_type(self.encoding)
+            store(headers, "Content-Type", _default_content_type(self.encoding))
         code = self._status._status if type(self._status) is HTTPStatus else int(self.status)
         no_body = code < 200 or code in _NO_BODY
         if self._auto_chunked:  # an earlier prepare() chose chunking; choose again
@@ -504,7 +524,7 @@ class Response:
         length = self._length()
         if length is not None and not (code < 200 or code == 204):
             store(headers, "Content-Length", str(length))
-        if self.cookie:
+        if self._cookies_pending():
             self._add_cookies()
         if code == 413:
             self.close = True

@@ -72,8 +72,9 @@ class Dispatcher(BaseComponent):
         _, name, channel, vpath = find_handlers(req, self.paths)
         if name is None or vpath is None:
             return None
-        event.kwargs = dict(parse_qs(req.qs))
-        process(req, event.kwargs)
+        event.kwargs = dict(parse_qs(req.qs)) if req.qs else {}
+        if "Content-Type" in req.headers:  # a form body adds its fields
+            process(req, event.kwargs)
         # The handler gets (req, res, *segments); a TLS peer certificate stays
         # on the request event.
         event.args = [req, res, *vpath]

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from circuits import BaseComponent, Manager, handler
+from circuits.web.http import HTTP
 from circuits.web.servers import BaseServer, FakeSock
 
 
@@ -198,5 +199,40 @@ def test_server_with_dispatcher_builds():
     m, thread = _run(server)
     try:
         assert server.http.components
+    finally:
+        _stop(m, thread)
+
+
+def test_limits_and_timeouts_are_server_options():
+    server = BaseServer(
+        ("127.0.0.1", 0),
+        max_body_bytes=10,
+        max_header_count=3,
+        max_request_line_bytes=64,
+        keepalive_timeout=7.5,
+        header_timeout=3.0,
+        body_timeout=4.0,
+        backlog=16,  # still reaches the socket server
+    )
+    assert (server.http.keepalive_timeout, server.http.header_timeout) == (7.5, 3.0)
+    assert server.http.body_timeout == 4.0
+    assert HTTP.keepalive_timeout == 60.0  # the class default is untouched
+    m, thread = _run(server)
+    try:
+        port = server.port
+
+        def status_of(request: bytes) -> bytes:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(request)
+                return s.recv(4096).split(b"\r\n", 1)[0]
+
+        small = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789"
+        big = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n0123456789X"
+        assert status_of(small) == b"HTTP/1.1 200 OK"
+        assert status_of(big).startswith(b"HTTP/1.1 413")
+        many = b"GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
+        assert status_of(many).startswith(b"HTTP/1.1 431")
+        long_line = b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert status_of(long_line).startswith(b"HTTP/1.1 414")
     finally:
         _stop(m, thread)

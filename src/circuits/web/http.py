@@ -26,6 +26,10 @@ from typing import Any
 from urllib.parse import quote
 
 from circuits._sansio.http1 import (
+    MAX_BODY_BYTES,
+    MAX_HEAD_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_REQUEST_LINE_BYTES,
     SERVER,
     Connection,
     ConnectionClosed,
@@ -42,7 +46,7 @@ from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.core.values import Value
 from circuits.net._region import FileRegion, accepts_regions
-from circuits.net.events import close, write
+from circuits.net.events import close, read, write
 
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
 from .errors import httperror, notfound, redirect
@@ -66,9 +70,9 @@ class _Client:
 
     __slots__ = ("body", "engine", "peer", "req", "res", "since", "started", "waiting")
 
-    def __init__(self, peer: tuple[Any, ...] = ()) -> None:
+    def __init__(self, limits: dict[str, Any], peer: tuple[Any, ...] = ()) -> None:
         self.peer = peer  # the (ip, port) of the connect event, once per connection
-        self.engine = Connection(SERVER)
+        self.engine = Connection(SERVER, **limits)
         self.req: Request | None = None
         self.res: Response | None = None
         self.body: list[bytes] = []
@@ -87,6 +91,13 @@ class HTTP(BaseComponent):
             ``display_banner``, ``debug``).
         encoding: the encoding of str bodies and of request paths.
         channel: the server's channel.
+        header_timeout: seconds for a request head to arrive (408 after).
+        body_timeout: seconds a request body may go without progress (408 after).
+        keepalive_timeout: seconds an idle keep-alive connection is kept.
+        max_body_bytes: larger request bodies get 413 (``None``: no limit).
+        max_head_bytes: larger request heads get 431.
+        max_header_count: more header fields get 431.
+        max_request_line_bytes: longer request lines get 414.
     """
 
     channel = "web"
@@ -102,13 +113,39 @@ class HTTP(BaseComponent):
     keepalive_timeout: float = 60.0
     SWEEP_INTERVAL_S = 1.0
 
-    def __init__(self, server: Any, encoding: str = "utf-8", channel: Any = channel) -> None:
+    def __init__(
+        self,
+        server: Any,
+        encoding: str = "utf-8",
+        channel: Any = channel,
+        *,
+        header_timeout: float | None = None,
+        body_timeout: float | None = None,
+        keepalive_timeout: float | None = None,
+        max_body_bytes: int | None = MAX_BODY_BYTES,
+        max_head_bytes: int = MAX_HEAD_BYTES,
+        max_header_count: int = MAX_HEADER_COUNT,
+        max_request_line_bytes: int = MAX_REQUEST_LINE_BYTES,
+    ) -> None:
         super().__init__(channel=channel)
+        if header_timeout is not None:
+            self.header_timeout = header_timeout
+        if body_timeout is not None:
+            self.body_timeout = body_timeout
+        if keepalive_timeout is not None:
+            self.keepalive_timeout = keepalive_timeout
+        self._limits: dict[str, Any] = {
+            "max_body_bytes": max_body_bytes,
+            "max_head_bytes": max_head_bytes,
+            "max_header_count": max_header_count,
+            "max_request_line_bytes": max_request_line_bytes,
+        }
         self._server = server
         self._encoding = encoding
         self._uri: URL | None = None
         self._conns: dict[Any, _Client] = {}
         self._next_sweep = 0.0
+        self._switched: set[Any] = set()  # sockets a 101 handed to another protocol
 
     @property
     def version(self) -> str:
@@ -164,11 +201,13 @@ class HTTP(BaseComponent):
     def _on_read(self, sock: Any, data: bytes) -> None:
         client = self._conns.get(sock)
         if client is None or client.waiting == "new":
+            if sock in self._switched:
+                return  # after a 101 the bytes belong to the new protocol (see _switch)
             if data[:2] == b"\x16\x03" and not getattr(self._server, "secure", False):
                 self._forget(sock, close_it=True)  # a TLS handshake on a plain server
                 return
             if client is None:
-                client = self._conns[sock] = _Client()
+                client = self._conns[sock] = _Client(self._limits)
         if client.waiting in ("new", "idle"):
             client.waiting, client.since = "head", _clock.now()
         elif client.waiting == "body":
@@ -217,7 +256,7 @@ class HTTP(BaseComponent):
     @handler("connect")
     def _on_connect(self, sock: Any, *peer: Any) -> None:
         if sock not in self._conns:
-            self._conns[sock] = _Client(peer)  # the head timeout runs from now
+            self._conns[sock] = _Client(self._limits, peer)  # the head timeout runs from now
 
     @handler("generate_events")
     def _on_generate_events(self, event: Any) -> None:
@@ -325,6 +364,9 @@ class HTTP(BaseComponent):
         # status line gets the standard one rather than none.
         reason = (status.reason or _standard_reason(int(status))).encode("latin-1", "replace")
         head = Http1Response(int(status), tuple(headers), reason)
+        if head.status_code == 101:
+            self._switch(sock, client, head)
+            return
         if req.method == "HEAD":
             self.fire(write(sock, engine.send_response(head)))
             _close_body(res.body)
@@ -392,6 +434,24 @@ class HTTP(BaseComponent):
         _close_body(res.body)
         self.fire(write(sock, engine.send(EndOfMessage())))
         self._finish(sock, client, res)
+
+    def _switch(self, sock: Any, client: _Client, head: Http1Response) -> None:
+        """Send a 101 head alone and hand the socket over (web.md §19, WebSockets).
+
+        HTTP ends here: ``_on_read`` ignores the socket from now on. The bytes
+        the engine holds after the upgrade request are the new protocol's
+        first; they go out as one ``read(sock, data)`` event (``data`` may be
+        empty) marked ``handover = True``, so that the new protocol's handler
+        knows they come before any read it set aside meanwhile.
+        """
+        fields = tuple(f for f in head.headers if f[0].lower() != b"content-type")
+        self.fire(write(sock, client.engine.send(InformationalResponse(101, fields, head.reason))))
+        data = client.engine.trailing_data[0]
+        self._forget(sock)
+        self._switched.add(sock)
+        handover = read(sock, data)
+        handover.handover = True  # type: ignore[attr-defined]
+        self.fire(handover)
 
     def _finish(self, sock: Any, client: _Client, res: Response) -> None:
         res.done = True
@@ -500,6 +560,7 @@ class HTTP(BaseComponent):
     @handler("disconnect")
     def _on_disconnect(self, sock: Any) -> None:
         self._forget(sock)
+        self._switched.discard(sock)
 
 
 def _join(body: Any, encoding: str) -> bytes:

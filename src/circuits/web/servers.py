@@ -25,6 +25,17 @@ from .http import HTTP
 
 __all__ = ["BaseServer", "FakeSock", "Server", "StdinServer"]
 
+# BaseServer keyword arguments that configure HTTP rather than the socket server.
+_HTTP_OPTIONS = (
+    "max_body_bytes",
+    "max_head_bytes",
+    "max_header_count",
+    "max_request_line_bytes",
+    "header_timeout",
+    "body_timeout",
+    "keepalive_timeout",
+)
+
 
 class BaseServer(BaseComponent):
     """A web server without a dispatcher: a socket server plus `HTTP`.
@@ -38,7 +49,10 @@ class BaseServer(BaseComponent):
         display_banner: send a ``Server:`` header and "Powered by" on error pages.
         bufsize: bytes per socket read.
         debug: show tracebacks on error pages (only for development).
-        **kwargs: passed to the socket server (``keyfile``, ``backlog``, ...).
+        **kwargs: the `HTTP` limits and timeouts (``max_body_bytes``,
+            ``max_head_bytes``, ``max_header_count``, ``max_request_line_bytes``,
+            ``header_timeout``, ``body_timeout``, ``keepalive_timeout``); the
+            rest go to the socket server (``keyfile``, ``backlog``, ...).
     """
 
     channel = "web"
@@ -62,10 +76,11 @@ class BaseServer(BaseComponent):
             server_class: type[Any] = TCPServer
         else:
             server_class = UNIXServer
+        http_options = {key: kwargs.pop(key) for key in _HTTP_OPTIONS if key in kwargs}
         self.server = server_class(
             bind, secure=secure, certfile=certfile, channel=channel, bufsize=bufsize, **kwargs
         ).register(self)
-        self.http = HTTP(self, encoding=encoding, channel=channel).register(self)
+        self.http = HTTP(self, encoding=encoding, channel=channel, **http_options).register(self)
 
     @property
     def host(self) -> Any:

@@ -19,6 +19,12 @@ from typing import Any
 from ..core import BaseComponent, handler
 from ..tools import getargspec
 from . import errors, tools
+from .errors import (
+    forbidden as forbidden,
+    httperror as httperror,
+    notfound as notfound,
+    redirect as redirect,
+)
 from .wrappers import Response
 
 __all__ = [

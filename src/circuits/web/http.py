@@ -47,16 +47,22 @@ from circuits.core.handlers import handler
 from circuits.core.values import Value
 from circuits.net._region import FileRegion, accepts_regions
 from circuits.net.events import close, read, write
+from circuits.net.utils import is_ssl_handshake as is_ssl_handshake
 
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
 from .errors import httperror, notfound, redirect
 from .events import request, response, stream
 from .exceptions import HTTPException, Redirect
 from .headers import Headers, _check as check_header
+from .parsers import HttpParser as HttpParser
 from .url import URL, parse_url
+from .utils import is_unix_socket as is_unix_socket
 from .wrappers import FileChunks, Host, Request, Response
 
-__all__ = ["HTTP"]
+__all__ = ["HTTP", "HTTP_ENCODING"]
+
+HTTP_ENCODING = "utf-8"  # the default encoding of paths and str bodies
+RedirectException = Redirect  # 3.2.5's name for it here
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.core.timers import Timer
-from circuits.net.events import close
+from circuits.net.events import close, read as read, write as write
 from circuits.net.sockets import BUFSIZE, TCPServer, UNIXServer
 
 from .constants import SERVER_VERSION
@@ -153,3 +153,4 @@ class FakeSock:
 
 
 from ._stdin import StdinServer as StdinServer  # noqa: E402 - it builds on FakeSock
+from .dispatchers import Dispatcher as Dispatcher  # noqa: E402 - 3.2.5 name; imports us

@@ -28,7 +28,7 @@ from ..events import response
 from ..processors import process
 from ..utils import parse_qs
 
-__all__ = ["Dispatcher", "find_handlers", "process", "resolve_path"]
+__all__ = ["Dispatcher", "find_handlers", "process", "resolve_methods", "resolve_path"]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,17 @@ def resolve_path(paths: dict[str, Any], parts: list[str]) -> Iterator[tuple[str,
         yield "/", list(parts)
 
 
+def resolve_methods(parts: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """Yield the ``(handler name, positional segments)`` to try for ``parts``, in order.
+
+    The first segment as a method name with the rest as arguments, then
+    ``index`` with all of them.
+    """
+    if parts:
+        yield parts[0], parts[1:]
+    yield "index", parts
+
+
 def _accepts(h: Any, n: int) -> bool:
     try:
         return len(h.args) == n or bool(h.varargs) or bool(h.defaults and n <= len(h.defaults))
@@ -135,9 +146,7 @@ def find_handlers(
         method = controller._handlers.get(req.method)
         if method:
             return method, req.method, channel, left
-        tries = [(left[0], left[1:])] if left else []
-        tries.append(("index", left))
-        for name, vpath in tries:
+        for name, vpath in resolve_methods(left):
             handlers = _lookup(controller, name, vpath)
             if handlers:
                 req.index = name == "index"

@@ -15,7 +15,13 @@ from .controllers import (
     expose as expose,
     exposeJSON as exposeJSON,
 )
-from .dispatchers import Dispatcher as Dispatcher, Static as Static
+from .dispatchers import (
+    JSONRPC as JSONRPC,
+    XMLRPC as XMLRPC,
+    Dispatcher as Dispatcher,
+    Static as Static,
+    VirtualHosts as VirtualHosts,
+)
 from .errors import (
     forbidden as forbidden,
     httperror as httperror,
@@ -25,4 +31,5 @@ from .errors import (
 from .events import request as request, response as response, stream as stream
 from .loggers import Logger as Logger
 from .servers import BaseServer as BaseServer, Server as Server
+from .sessions import Sessions as Sessions
 from .url import URL as URL, parse_url as parse_url

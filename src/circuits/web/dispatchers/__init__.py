@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from .dispatcher import Dispatcher as Dispatcher
+from .jsonrpc import JSONRPC as JSONRPC
 from .static import Static as Static
+from .virtualhosts import VirtualHosts as VirtualHosts
+from .xmlrpc import XMLRPC as XMLRPC
 
-__all__ = ["Dispatcher", "Static"]
+__all__ = ["JSONRPC", "XMLRPC", "Dispatcher", "Static", "VirtualHosts"]

@@ -32,9 +32,24 @@ q_separator = re.compile(r"; *q *=")
 
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
 
+# Normalised header names: a handful of names recur on every request.
+_TITLES: dict[Any, str] = {}
+_MAX_TITLES = 1024
+
+
+def _title(key: object) -> str:
+    """``str(key).title()``, remembered for str keys."""
+    try:
+        return _TITLES[key]
+    except (KeyError, TypeError):
+        title = str(key).title()
+        if type(key) is str and len(_TITLES) < _MAX_TITLES:
+            _TITLES[key] = title
+        return title
+
 
 class CaseInsensitiveDict(dict[str, Any]):
-    """A dict whose keys are normalised with ``str(key).title()`` on store and lookup.
+    """A dict whose keys are normalised with ``_title(key)`` on store and lookup.
 
     ``content-type`` and ``CONTENT-TYPE`` both become ``Content-Type`` (and
     ``etag`` becomes ``Etag``, as in 3.2.5). The constructor accepts what
@@ -46,16 +61,16 @@ class CaseInsensitiveDict(dict[str, Any]):
         self.update(*args, **kwargs)
 
     def __getitem__(self, key: object) -> Any:
-        return super().__getitem__(str(key).title())
+        return super().__getitem__(_title(key))
 
     def __setitem__(self, key: object, value: Any) -> None:
-        super().__setitem__(str(key).title(), value)
+        super().__setitem__(_title(key), value)
 
     def __delitem__(self, key: object) -> None:
-        super().__delitem__(str(key).title())
+        super().__delitem__(_title(key))
 
     def __contains__(self, key: object) -> bool:
-        return super().__contains__(str(key).title())
+        return super().__contains__(_title(key))
 
     def __ior__(self, other: Any) -> CaseInsensitiveDict:  # type: ignore[override,misc]
         self.update(other)
@@ -63,7 +78,7 @@ class CaseInsensitiveDict(dict[str, Any]):
 
     def get(self, key: object, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
-        return super().get(str(key).title(), default)
+        return super().get(_title(key), default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Store every pair of a mapping (iterating its keys), an iterable of pairs, or kwargs."""
@@ -90,14 +105,14 @@ class CaseInsensitiveDict(dict[str, Any]):
 
     def setdefault(self, key: object, x: Any = None) -> Any:
         """The value under ``key``, storing ``x`` there first when absent."""
-        key = str(key).title()
+        key = _title(key)
         if key not in self:
             self[key] = x
         return self[key]
 
     def pop(self, key: object, default: Any = None) -> Any:
         """Remove ``key`` and return its value, or ``default``; never raises."""
-        return super().pop(str(key).title(), default)
+        return super().pop(_title(key), default)
 
     def copy(self) -> Any:
         """A shallow copy of the same class."""
@@ -144,7 +159,7 @@ class Headers(CaseInsensitiveDict):
     """
 
     def __setitem__(self, key: object, value: Any) -> None:
-        name = str(key).title()
+        name = _title(key)
         for item in value if isinstance(value, list) else (value,):
             _check(name, str(item))
         super().__setitem__(name, value)
@@ -205,11 +220,11 @@ class Headers(CaseInsensitiveDict):
             ValueError: as for storing (CR, LF, NUL, non-Latin-1).
         """
         if key not in self:
-            self[key] = [value] if str(key).title() == "Set-Cookie" else value
+            self[key] = [value] if _title(key) == "Set-Cookie" else value
             return
         current = self[key]
         if isinstance(current, list):
-            _check(str(key).title(), str(value))
+            _check(_title(key), str(value))
             current.append(value)
         else:
             self[key] = f"{current}, {value}"

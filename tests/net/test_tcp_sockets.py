@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -409,3 +410,20 @@ def test_works_under_run_async():
             await asyncio.wait_for(task, 5)
 
     asyncio.run(main())
+
+
+def test_closing_a_server_leaves_a_shared_listening_socket_working():
+    """Forked workers share one listening socket: one closing must not stop the others."""
+    shared = socket.socket()
+    shared.bind(("127.0.0.1", 0))
+    shared.listen(8)
+    port = shared.getsockname()[1]
+    # A second descriptor for the same socket, as a fork would have.
+    theirs = socket.socket(fileno=os.dup(shared.fileno()))
+    server = TCPServer(shared)
+    server.close()  # no loop: closes at once
+    theirs.settimeout(5)
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        conn, _ = theirs.accept()  # still accepting
+        conn.close()
+    theirs.close()

@@ -550,7 +550,8 @@ class Server(PollerUser):
         """Close ``sock`` now (listening socket or client); fires ``disconnect(sock)``."""
         if sock is None:
             return
-        if sock is self._sock:
+        listener = sock is self._sock
+        if listener:
             self._sock = None
         elif sock in self._clients:
             self._clients.remove(sock)
@@ -561,7 +562,15 @@ class Server(PollerUser):
         _drop_queue(self._buffers.pop(sock, None))
         self._closeq.pop(sock, None)
         self._unsent.pop(sock, None)
-        close_quietly(sock)
+        if listener:
+            # close() only: shutdown() would stop the socket for the other
+            # processes that share it (forked workers accepting on one port).
+            try:
+                sock.close()
+            except OSError:
+                pass
+        else:
+            close_quietly(sock)
         self.fire(disconnect(sock))
 
     # -- echo by return value, lifecycle -----------------------------------------

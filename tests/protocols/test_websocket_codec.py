@@ -137,6 +137,20 @@ def test_bad_frames_close_with_a_code_and_others_carry_on(wire, code, caplog):
     assert "protocol error" in caplog.text
 
 
+def test_the_codec_takes_reads_from_register_on():
+    # A read queued before the codec's ``registered`` event is handled must
+    # already be the codec's: after a protocol switch nobody else wants it.
+    m = Manager()
+    rec = Rec().register(m)
+    parent = Parent().register(m)
+    flush(m)
+    m.fire(read("sock1", client_frame(TextMessage("first"))), "server")
+    WebSocketCodec("sock1").register(parent)
+    flush(m)
+    assert ("ws", "read", ("sock1", "first")) in rec.got
+    assert not [a for ch, n, a in rec.got if ch == "server" and n == "read" and a[0] == "sock1"][1:]
+
+
 def test_disconnect_unregisters_the_codec(server_side):
     m, _rec, codec = server_side
     m.fire(disconnect("other"), "server")

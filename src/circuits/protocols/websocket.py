@@ -9,7 +9,8 @@ and unmasked by servers, invalid UTF-8 closes with 1007 (instead of U+FFFD),
 messages over ``max_message_bytes`` close with 1009, reserved opcodes close with
 1002; a split frame header is buffered; pongs echo exactly the ping payload;
 pings after our close are ignored; the client's close frame is masked and
-carries a status code.
+carries a status code; the codec takes its parent's ``read`` events from
+``register()`` on, not from the later ``registered`` event.
 """
 
 from __future__ import annotations
@@ -80,9 +81,31 @@ class WebSocketCodec(BaseComponent):
     def _close_received(self) -> bool:
         return self._engine.close_received
 
+    def register(self, parent: Any) -> Any:
+        """Register under ``parent`` and take its ``read`` events from now on.
+
+        The raw handlers go on here, not on ``registered`` as in 3.2.5: a
+        ``read`` dispatched between ``register()`` and that event would reach
+        the parent's other handlers (the HTTP protocol), which no longer want
+        it after a protocol switch.
+
+        Returns:
+            ``self``.
+        """
+        if parent is not self:
+            self._take_reads(parent)
+        super().register(parent)
+        self._flush_unsent()
+        return self
+
     @handler("registered")
     def _on_registered(self, component: Any, parent: Any) -> None:
-        if component is not self or self._parent_channel is not None:
+        if component is self:  # registered without register() (registerChild)
+            self._take_reads(parent)
+            self._flush_unsent()
+
+    def _take_reads(self, parent: Any) -> None:
+        if self._parent_channel is not None:
             return
         self._parent_channel = parent.channel
 
@@ -100,9 +123,12 @@ class WebSocketCodec(BaseComponent):
 
         self.addHandler(_on_raw_read)
         self.addHandler(_on_disconnect)
-        for frame in self._unsent:
-            self._send_frame(frame)
-        self._unsent.clear()
+
+    def _flush_unsent(self) -> None:
+        if self._parent_channel is not None:
+            for frame in self._unsent:
+                self._send_frame(frame)
+            self._unsent.clear()
 
     def _receive(self, data: bytes) -> None:
         engine = self._engine

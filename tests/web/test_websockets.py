@@ -1,0 +1,350 @@
+"""``circuits.web.websockets``: a real server on 127.0.0.1, real clients (web.md §19).
+
+Clients: the ``websockets`` library (sync), our ``WebSocketClient`` and a raw
+socket client (``ws_harness.RawClient``) for frames no library would send.
+"""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+
+import pytest
+from tests.web.ws_harness import (
+    TIMEOUT_S,
+    Echo,
+    RawClient,
+    close_frame,
+    frame,
+    handshake_request,
+    ws_site,
+)
+
+import circuits.net.events
+import circuits.protocols.http
+import circuits.web.client
+import circuits.web.dispatchers
+import circuits.web.errors
+import circuits.web.websockets
+import circuits.web.websockets.client
+import circuits.web.websockets.dispatcher
+from circuits import BaseComponent, handler
+from circuits.core.components import BaseComponent as CoreBaseComponent
+from circuits.core.handlers import handler as core_handler
+from circuits.net.events import close, write
+from circuits.net.sockets import BUFSIZE, TCPClient
+from circuits.protocols.websocket import WebSocketCodec
+from circuits.web.client import NotConnected
+from circuits.web.headers import Headers
+from circuits.web.websockets import WebSocketClient
+from circuits.web.websockets.client import _parse_ws_url
+
+ws_sync = pytest.importorskip("websockets.sync.client")
+
+SIZES = [BUFSIZE, BUFSIZE + 1, BUFSIZE * 2, 2 * BUFSIZE + 1]
+
+
+class Reader(BaseComponent):
+    """What our client receives on ``ws``; ``disconnected`` of the transport."""
+
+    channel = "ws"
+
+    def init(self):
+        self.messages = queue.Queue()
+        self.gone = threading.Event()
+        self.errors = queue.Queue()
+
+    @handler("read")
+    def _on_read(self, data):
+        self.messages.put(data)
+
+    @handler("disconnected", channel="wsclient")
+    def _on_disconnected(self):
+        self.gone.set()
+
+    @handler("exception", channel="*")
+    def _on_exception(self, etype, evalue, *args, **kwargs):
+        self.errors.put(evalue)
+
+    def next(self):
+        return self.messages.get(timeout=TIMEOUT_S)
+
+
+def raw_exchange(port, data):
+    """Send ``data`` and read until the server closes: the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as s:
+        s.sendall(data)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# -- module surface ------------------------------------------------------------
+
+
+def test_exports_are_the_same_objects():
+    ws = circuits.web.websockets
+    assert circuits.web.dispatchers.WebSocketsDispatcher is ws.WebSocketsDispatcher
+    assert ws.dispatcher.WebSocketsDispatcher is ws.WebSocketsDispatcher
+    assert ws.client.WebSocketClient is ws.WebSocketClient
+    c, d = ws.client, ws.dispatcher
+    assert c.HTTP is circuits.protocols.http.HTTP
+    assert c.NotConnected is circuits.web.client.NotConnected
+    assert (c.Headers, c.TCPClient, c.WebSocketCodec) == (Headers, TCPClient, WebSocketCodec)
+    assert (c.close, c.connect, c.write) == (
+        close,
+        circuits.net.events.connect,
+        write,
+    )
+    assert (c.BaseComponent, c.handler) == (CoreBaseComponent, core_handler)
+    assert (d.BaseComponent, d.handler, d.WebSocketCodec) == (
+        CoreBaseComponent,
+        core_handler,
+        WebSocketCodec,
+    )
+    assert (d.connect, d.disconnect) == (
+        circuits.net.events.connect,
+        circuits.net.events.disconnect,
+    )
+    assert d.httperror is circuits.web.errors.httperror
+
+
+def test_client_url_parsing():
+    assert _parse_ws_url("ws://example.com/a b?x=1") == ("example.com", 80, "/ab?x=1", False)
+    assert _parse_ws_url("wss://example.com:8443") == ("example.com", 8443, "/", True)
+    with pytest.raises(ValueError, match="absolute"):
+        _parse_ws_url("/relative")
+    with pytest.raises(NotConnected, match="scheme"):
+        _parse_ws_url("http://example.com/")
+
+
+# -- echo with real clients ------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_echo_with_the_websockets_library(size):
+    with ws_site() as site, ws_sync.connect(site.url(), open_timeout=TIMEOUT_S) as ws:
+        host, port = ws.socket.getsockname()[:2]
+        assert ws.recv(timeout=TIMEOUT_S) == f"Welcome {host}:{port}"
+        ws.send("x" * size)
+        assert ws.recv(timeout=TIMEOUT_S) == "Received: " + "x" * size
+        ws.send(b"\x00\xff" * size)
+        assert ws.recv(timeout=TIMEOUT_S) == b"\x00\xff" * size
+    assert isinstance(site.echo.reads[0], str)
+    assert isinstance(site.echo.reads[1], bytearray)
+
+
+def test_echo_with_our_client_and_one_disconnect_on_close():
+    with ws_site() as site:
+        reader = site.register(Reader())
+        client = site.register(WebSocketClient(site.url()))
+        assert reader.next().startswith("Welcome 127.0.0.1:")
+        for size in SIZES:
+            site.manager.fire(write("y" * size), "ws")
+            assert reader.next() == "Received: " + "y" * size
+        site.manager.fire(write(b"\x01\x02\x03"), "ws")
+        got = reader.next()
+        assert got == b"\x01\x02\x03"
+        assert isinstance(got, bytearray)
+        assert client.connected
+        site.manager.fire(close(), "ws")
+        echo = site.echo
+        assert echo.wait(lambda: echo.disconnects), "no disconnect on wsserver"
+        assert reader.gone.wait(TIMEOUT_S), "the client was not disconnected"
+        assert len(echo.connects) == 1
+        assert len(echo.disconnects) == 1
+        assert echo.disconnects[0] is echo.connects[0][0]
+        assert not client.connected
+        host, port = echo.connects[0][1:]
+        assert isinstance(host, str)
+        assert isinstance(port, int)
+        # every websocket event carried the upgrade request
+        assert {r.path for r in echo.requests} == {"/websocket"}
+
+
+def test_ordinary_http_works_while_a_websocket_is_open():
+    with ws_site() as site, ws_sync.connect(site.url(), open_timeout=TIMEOUT_S) as ws:
+        ws.recv(timeout=TIMEOUT_S)
+        answer = raw_exchange(site.port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert answer.endswith(b"Hello World!")
+        ws.send("still here")
+        assert ws.recv(timeout=TIMEOUT_S) == "Received: still here"
+        # the switched socket is no longer HTTP's
+        assert site.server.http._clients == {}
+
+
+def test_subprotocol_is_selected():
+    with (
+        ws_site() as site,
+        ws_sync.connect(
+            site.url(), subprotocols=["chat", "superchat"], open_timeout=TIMEOUT_S
+        ) as ws,
+    ):
+        assert ws.subprotocol == "superchat"  # the first of the reverse-sorted offer
+
+
+def test_our_client_fails_on_a_refused_upgrade():
+    with ws_site() as site:
+        reader = site.register(Reader())
+        site.register(WebSocketClient(site.url("/nothing-here")))
+        error = reader.errors.get(timeout=TIMEOUT_S)
+        assert isinstance(error, NotConnected)
+        assert "404" in str(error)
+
+
+# -- the handover from HTTP ------------------------------------------------------
+
+
+def test_bytes_sent_with_the_handshake_reach_the_codec_after_connect():
+    with ws_site() as site:
+        early = frame(1, "early") + frame(1, "bird")
+        client = RawClient(site.port, early=early)
+        try:
+            assert client.recv_message()[1].startswith(b"Welcome ")
+            assert client.recv_message() == (1, b"Received: early")
+            assert client.recv_message() == (1, b"Received: bird")
+        finally:
+            client.close()
+
+
+def test_http_is_not_parsed_after_the_switch():
+    with ws_site() as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            # Not a frame (RSV bits of "G"): the codec fails it, HTTP says nothing.
+            client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.expect_close() == 1002
+        finally:
+            client.close()
+
+
+# -- strictness ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        pytest.param(frame(1, "hello", masked=False), 1002, id="unmasked"),
+        pytest.param(frame(1, b"\xce\xba\xff"), 1007, id="invalid-utf8"),
+        pytest.param(frame(9, b"p" * 126), 1002, id="control-frame-too-long"),
+        pytest.param(frame(9, b"p", fin=False), 1002, id="fragmented-control-frame"),
+        pytest.param(frame(2, bytes(1001)), 1009, id="message-too-big"),
+        pytest.param(
+            frame(2, bytes(600), fin=False) + frame(0, bytes(401)), 1009, id="fragments-too-big"
+        ),
+        pytest.param(close_frame(1000, b"\xff"), 1007, id="close-reason-invalid-utf8"),
+        pytest.param(close_frame(1005), 1002, id="close-code-1005"),
+    ],
+)
+def test_protocol_violations_close_with_a_code(data, code):
+    with ws_site(max_message_bytes=1000) as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            client.send(data)
+            assert client.expect_close() == code
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+        assert site.echo.reads == []
+
+
+def test_limit_is_inclusive_and_fragments_and_pings_work():
+    with ws_site(max_message_bytes=1000) as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            client.send(frame(2, bytes(1000)))
+            assert client.recv_message() == (2, bytes(1000))
+            client.send(frame(9, b"abc"))
+            assert client.recv_message() == (0xA, b"abc")
+            client.send(frame(1, "frag", fin=False) + frame(9, b"in") + frame(0, "ment"))
+            assert client.recv_message() == (0xA, b"in")
+            assert client.recv_message() == (1, b"Received: fragment")
+            client.send(frame(0xA, b"unsolicited"))  # ignored
+            client.send(close_frame(1001, "bye"))
+            assert client.expect_close() == 1001  # the code is echoed
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+        assert len(site.echo.disconnects) == 1
+
+
+def test_server_side_close_handshake():
+    with ws_site() as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            sock = site.echo.connects[0][0]
+            site.manager.fire(close(sock), "wsserver")
+            opcode, payload = client.recv_message()
+            assert (opcode, payload) == (8, b"\x03\xe8")  # 1000
+            client.send(close_frame(1000))
+            client.expect_eof()
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+
+
+# -- the upgrade request -----------------------------------------------------------------
+
+GOOD_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(handshake_request("/websocket", Sec_WebSocket_Key=None), id="no-key"),
+        pytest.param(handshake_request("/websocket", "!!not base64!!"), id="key-not-base64"),
+        pytest.param(handshake_request("/websocket", "AAAAAAAAAAA="), id="key-not-16-bytes"),
+        pytest.param(handshake_request("/websocket", Upgrade="h2c"), id="upgrade-not-websocket"),
+        pytest.param(handshake_request("/websocket", Connection="keep-alive"), id="no-upgrade"),
+        pytest.param(handshake_request("/websocket").replace(b"GET", b"PUT", 1), id="not-get"),
+        pytest.param(
+            handshake_request("/websocket").replace(b"HTTP/1.1", b"HTTP/1.0", 1), id="http-1.0"
+        ),
+        pytest.param(b"GET /websocket HTTP/1.1\r\nHost: x\r\n\r\n", id="plain-get"),
+    ],
+)
+def test_bad_upgrade_requests_get_400(request_bytes):
+    with ws_site() as site:
+        # no Connection: close needed: an error response closes the connection
+        answer = raw_exchange(site.port, request_bytes)
+        status_line = answer.partition(b"\r\n")[0]
+        assert status_line.endswith(b" 400 Bad Request"), answer
+        assert site.echo.connects == []
+
+
+def test_unsupported_version_names_13():
+    with ws_site() as site:
+        answer = raw_exchange(
+            site.port, handshake_request("/websocket", GOOD_KEY, Sec_WebSocket_Version="8")
+        )
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        assert head.startswith(b"http/1.1 400 bad request\r\n")
+        assert b"\r\nsec-websocket-version: 13" in head
+
+
+@pytest.mark.parametrize("path", ["/websocketfoo", "/websocket/x", "/"])
+def test_path_must_match_exactly(path):
+    with ws_site() as site:
+        request_bytes = handshake_request(path, GOOD_KEY).replace(
+            b"Connection: Upgrade", b"Connection: Upgrade, close"
+        )
+        answer = raw_exchange(site.port, request_bytes)
+        assert not answer.startswith(b"HTTP/1.1 101"), answer[:80]
+        assert site.echo.connects == []
+
+
+def test_custom_path_and_channel():
+    echo = Echo(channel="chat", welcome=False)
+    with (
+        ws_site(path="/chat", wschannel="chat", echo=echo) as site,
+        ws_sync.connect(site.url("/chat"), open_timeout=TIMEOUT_S) as ws,
+    ):
+        ws.send("hi")
+        assert ws.recv(timeout=TIMEOUT_S) == "Received: hi"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -23,6 +24,38 @@ def test_hello_server_serves_and_stops_on_sigint():
         text=True,
     ) as proc:
         _serve_and_stop(proc)
+
+
+@pytest.mark.slow
+def test_web_app_serves_and_stops_on_sigint():
+    # tests/web/test_browser.py drives it in a browser; this is the plain-HTTP smoke test
+    with subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "web_app" / "app.py"), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.startswith("Serving on http://127.0.0.1:"), line
+            url = line.split()[2]
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200
+                assert b'<strong id="count">1</strong>' in response.read()
+            with urllib.request.urlopen(url + "api/hello?name=Ada", timeout=5) as response:
+                assert response.headers["Content-Type"] == "application/json"
+                assert json.load(response) == {"greeting": "Hello, Ada!", "visits": 0}
+            with urllib.request.urlopen(url + "static/style.css", timeout=5) as response:
+                assert response.headers["Content-Type"] == "text/css"
+            proc.send_signal(signal.SIGINT)  # the server closes, then exits after its 3 s grace
+            assert proc.wait(timeout=15) == 0
+            assert proc.stderr is not None
+            assert "Traceback" not in proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 def _serve_and_stop(proc: subprocess.Popen[str]) -> None:

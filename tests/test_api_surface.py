@@ -26,6 +26,7 @@ BUILT = (
     "circuits.net",
     "circuits.io",
     "circuits.protocols",
+    "circuits.web",
 )
 # Modules the spec makes conditional on the platform.
 OPTIONAL = {"circuits.io.notify"}

@@ -6,12 +6,13 @@ Copied from shared/bench/apps/cheroot_hello.py (ours to reuse), made ruff-clean 
 
 from __future__ import annotations
 
-import os
+import importlib
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cheroot import wsgi
-from wsgi_hello import app
+
+# wsgi_hello.py sits next to this script (its directory is on sys.path).
+app = importlib.import_module("wsgi_hello").app
 
 server = wsgi.Server(("127.0.0.1", int(sys.argv[1])), app)
 server.start()

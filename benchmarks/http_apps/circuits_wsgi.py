@@ -6,14 +6,14 @@ Copied from shared/bench/apps/circuits_wsgi.py (ours to reuse), made ruff-clean 
 
 from __future__ import annotations
 
-import os
+import importlib
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from circuits.web.wsgi import Gateway
-from wsgi_hello import app as wsgi_app
-
 from circuits.web import Server
+from circuits.web.wsgi import Gateway
+
+# wsgi_hello.py sits next to this script (its directory is on sys.path).
+wsgi_app = importlib.import_module("wsgi_hello").app
 
 port = int(sys.argv[1])
 app = Server(("127.0.0.1", port))

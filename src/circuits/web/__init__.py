@@ -1,9 +1,12 @@
 """circuits.web: an HTTP/1.1 server and web framework on the circuits core.
 
-Built so far: the server (``Server``, ``BaseServer``), the ``HTTP`` protocol
-component on the strict sans-I/O HTTP/1.1 engine, controllers and the base
-``Dispatcher``. The rest of the 3.2.5 surface (``Static``, ``VirtualHosts``,
-``XMLRPC``, ``JSONRPC``, ``Sessions``, ``Logger``) comes with issues #7/#8.
+The server (``Server``, ``BaseServer``) runs the ``HTTP`` protocol component
+on the strict sans-I/O HTTP/1.1 engine; controllers (``Controller``,
+``JSONController``, ``expose``) answer URL paths through the ``Dispatcher``;
+``Static``, ``Sessions``, ``VirtualHosts``, ``XMLRPC``, ``JSONRPC`` and the
+access ``Logger`` are components to register beside them. WebSockets live in
+``circuits.web.websockets``, WSGI in ``circuits.web.wsgi``, the HTTP client
+in ``circuits.web.client``; the guide is docs/web.md.
 """
 
 from __future__ import annotations

@@ -496,3 +496,34 @@ def test_kqueue_resume_wakes_the_wait(fake_kqueue):
     waiting.join(5)
     assert not waiting.is_alive()
     assert len(m) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_has_its_own_wake_channel_and_keeps_its_watches(setup, pair):
+    """After a fork (process mode, --jobs workers) the two processes share
+    nothing: a wake-up byte from the parent cannot be eaten by the child, and
+    the child's kernel poller still watches what the parent did."""
+    m, poller, rec = setup
+    a, b = pair
+    poller.addReader(rec, a)
+    parent_ctrl = os.fstat(poller._ctrl_fd).st_ino  # the number itself may be reused
+    status_r, status_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        code = 1
+        try:
+            own_channel = os.fstat(poller._ctrl_fd).st_ino != parent_ctrl
+            b.send(b"x")
+            poll_once(m, poller, 2.0)
+            code = (0 if own_channel else 4) + (0 if ("read", a) in rec.got else 8)
+        finally:
+            os.write(status_w, bytes([code]))
+            os._exit(0)
+    os.close(status_w)
+    try:
+        result = os.read(status_r, 1)
+    finally:
+        os.close(status_r)
+        os.waitpid(pid, 0)
+    assert result == b"\x00", f"child reported {result!r}"
+    assert os.fstat(poller._ctrl_fd).st_ino == parent_ctrl  # the parent's is untouched

@@ -63,6 +63,23 @@ _select: Any = select
 _BAD_FD_ERRNOS = (errno.EBADF, errno.ENOTSOCK)
 
 
+# Pollers alive in this process: a forked child gives each its own wake-up
+# channel and kernel object (see BasePoller._after_fork).
+_POLLERS: weakref.WeakSet[BasePoller] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for poller in list(_POLLERS):
+        try:
+            poller._after_fork()
+        except Exception:  # one broken poller must not leave the others shared
+            log.exception("%r: renewing after fork failed", poller)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class _read(Event):
     """A watched descriptor is readable: ``_read(fd)``."""
 
@@ -118,6 +135,26 @@ class BasePoller(BaseComponent):
         self._ctrl_recv, self._ctrl_send = _control_channel()
         self._ctrl_fd = _fileno(self._ctrl_recv)
         self._finalizer = weakref.finalize(self, _close_all, [self._ctrl_recv, self._ctrl_send])
+        _POLLERS.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a wake-up channel and kernel object of its own.
+
+        The inherited ones are shared with the parent: a wake-up byte could be
+        read by the wrong process (a signal would not wake the loop that
+        handles it), and an inherited epoll set is one interest list for both.
+        """
+        self._finalizer.detach()
+        _close_all([self._ctrl_recv, self._ctrl_send])  # this process's copies only
+        self._ctrl_recv, self._ctrl_send = _control_channel()
+        self._ctrl_fd = _fileno(self._ctrl_recv)
+        self._finalizer = weakref.finalize(self, _close_all, [self._ctrl_recv, self._ctrl_send])
+        self._in_poll = False
+        self._poll_ident = None
+        self._renew_kernel()
+
+    def _renew_kernel(self) -> None:
+        """Recreate the kernel object (if any) with the control channel and every watch."""
 
     @handler("generate_events", priority=-9)
     def _on_generate_events(self, event: Any) -> None:
@@ -407,6 +444,12 @@ class Poll(_KernelPoller):
         self._poll: Any = _select.poll()
         self._poll.register(self._ctrl_fd, self._IN)
 
+    def _renew_kernel(self) -> None:
+        self._poll = _select.poll()
+        self._poll.register(self._ctrl_fd, self._IN)
+        for n, mask in self._masks.items():
+            self._poll.register(n, mask)
+
     def _kernel_add(self, n: int, mask: int) -> None:
         self._poll.register(n, mask)
 
@@ -456,6 +499,21 @@ class EPoll(_KernelPoller):
         self._close_with_poller(self._epoll)
         self._epoll.register(self._ctrl_fd, _select.EPOLLIN)
         self._always: dict[int, int] = {}  # regular files: number -> mask
+
+    def _renew_kernel(self) -> None:
+        try:
+            self._epoll.close()  # this process's reference; the parent keeps its own
+        except OSError:
+            pass
+        self._epoll = _select.epoll()
+        self._close_with_poller(self._epoll)
+        self._epoll.register(self._ctrl_fd, _select.EPOLLIN)
+        for n, mask in self._masks.items():
+            if n not in self._always:
+                try:
+                    self._epoll.register(n, mask)
+                except OSError:
+                    pass  # closed meanwhile: its owner will find out
 
     def _kernel_add(self, n: int, mask: int) -> None:
         try:
@@ -517,6 +575,17 @@ class KQueue(BasePoller):
         self._objects: dict[int, Any] = {}
         self._filters: dict[int, tuple[bool, bool]] = {}
         self._control([(self._ctrl_fd, _select.KQ_FILTER_READ, _select.KQ_EV_ADD)])
+
+    def _renew_kernel(self) -> None:
+        # A kqueue is not inherited by a child at all: make one and re-add.
+        self._kqueue = _select.kqueue()
+        self._close_with_poller(self._kqueue)
+        self._control([(self._ctrl_fd, _select.KQ_FILTER_READ, _select.KQ_EV_ADD)])
+        for n, (reading, writing) in self._filters.items():
+            if reading:
+                self._control([(n, _select.KQ_FILTER_READ, _select.KQ_EV_ADD)], strict=False)
+            if writing:
+                self._control([(n, _select.KQ_FILTER_WRITE, _select.KQ_EV_ADD)], strict=False)
 
     def _control(self, changes: list[tuple[int, int, int]], strict: bool = True) -> None:
         for n, filt, flags in changes:

@@ -59,7 +59,7 @@ from ._common import (
 )
 from ._region import FileRegion
 from ._tls import handshake_step, server_context
-from .events import close, closed, connect, disconnect, error, read, ready, write
+from .events import closed, connect, disconnect, error, read, ready, write
 
 __all__ = ["Server", "TCP6Server", "TCPServer", "UNIXServer"]
 
@@ -583,7 +583,9 @@ class Server(PollerUser):
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
-        self.fire(close())
+        # At once: the loop is ending, a queued close() might never run, and
+        # the sockets would be left to the garbage collector.
+        self.close()
 
 
 class TCPServer(Server):

@@ -17,14 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from web_harness import TIMEOUT_S, make_tls_files, started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, handler
 from circuits.protocols.http import ResponseObject
 from circuits.web.client import Client, NotConnected, parse_url, request
 from circuits.web.servers import BaseServer
-
-TIMEOUT_S = 5.0
-
 
 # -- servers ----------------------------------------------------------------------------------
 
@@ -57,17 +55,6 @@ class Root(BaseComponent):
         return "Hello World!"
 
 
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self) -> None:
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
 class WebServer:
     def __init__(self, server: BaseServer, root: Root) -> None:
         self.server = server
@@ -86,18 +73,10 @@ class WebServer:
 
 @contextmanager
 def web_server(**kwargs) -> Iterator[WebServer]:
-    m = Manager()
-    server = BaseServer(("127.0.0.1", 0), display_banner=False, **kwargs).register(m)
-    root = Root().register(m)
-    ready = Ready().register(m)
-    thread, _ = m.start()
-    try:
-        assert ready.event.wait(TIMEOUT_S), "the web server is not ready"
+    server = BaseServer(("127.0.0.1", 0), display_banner=False, **kwargs)
+    root = Root()
+    with started(server, root):
         yield WebServer(server, root)
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 class StdlibHandler(http.server.BaseHTTPRequestHandler):
@@ -413,14 +392,7 @@ def test_unreachable_server_fails_the_request(client):
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    trustme = pytest.importorskip("trustme", reason="TLS tests need the 'test' extra (trustme)")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    d = tmp_path_factory.mktemp("tls")
-    ca_path, cert_path = d / "ca.pem", d / "server.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    return {"ca": str(ca_path), "cert": str(cert_path)}
+    return make_tls_files(tmp_path_factory)
 
 
 def test_https_against_a_tls_server(tls_files, start_client):

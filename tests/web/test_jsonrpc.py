@@ -6,18 +6,11 @@ import json
 
 import httpx
 import pytest
-from web_harness import serving
+from web_harness import TIMEOUT_S, Root, serving
 
 from circuits import Component
-from circuits.web import JSONRPC, Controller
+from circuits.web import JSONRPC
 from circuits.web.dispatchers import jsonrpc as jsonrpc_module
-
-TIMEOUT_S = 5
-
-
-class Root(Controller):
-    def index(self):
-        return "Hello World!"
 
 
 class Calc(Component):

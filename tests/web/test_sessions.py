@@ -16,9 +16,8 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from web_harness import _Ready, serving
+from web_harness import make_tls_files, serving, started
 
-from circuits import Manager
 from circuits.web import Controller, Server, Sessions
 from circuits.web.sessions import (
     FileStore,
@@ -193,32 +192,14 @@ def test_custom_cookie_name_and_options():
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    trustme = pytest.importorskip("trustme", reason="TLS tests need the 'test' extra (trustme)")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    d = tmp_path_factory.mktemp("tls")
-    ca_path, cert_path = d / "ca.pem", d / "server.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    return {"ca": str(ca_path), "cert": str(cert_path)}
+    return make_tls_files(tmp_path_factory)
 
 
 @contextmanager
 def serving_tls(certfile: str, *components) -> Iterator[int]:
-    m = Manager()
     server = Server(("127.0.0.1", 0), secure=True, certfile=certfile, display_banner=False)
-    server.register(m)
-    for component in components:
-        component.register(m)
-    ready = _Ready().register(m)
-    thread, _ = m.start()
-    try:
-        assert ready.event.wait(TIMEOUT_S), "the TLS server never became ready"
+    with started(server, *components):
         yield int(server.port)
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 def test_the_cookie_is_secure_over_tls(tls_files):

@@ -64,11 +64,30 @@ def site(docroot):
 # -- serving files ------------------------------------------------------------------
 
 
-def test_small_file(site):
-    status, headers, body = site.get("/static/helloworld.txt")
-    assert (status, body) == (200, b"Hello World!")
+@pytest.mark.parametrize(
+    ("path", "request_headers", "answer", "expected_headers"),
+    [
+        (
+            "/static/helloworld.txt",
+            {},
+            (200, b"Hello World!"),
+            {"Content-Length": "12"},
+        ),
+        (
+            "/static/a.txt",
+            {"Range": "bytes=0-4"},
+            (206, b"Hello"),
+            {"Content-Range": "bytes 0-4/13"},
+        ),
+    ],
+    ids=["whole", "range"],
+)
+def test_small_file(site, path, request_headers, answer, expected_headers):
+    status, headers, body = site.get(path, request_headers)
+    assert (status, body) == answer
+    for name, value in expected_headers.items():
+        assert headers[name] == value, name
     assert headers["Content-Type"] == "text/plain"
-    assert headers["Content-Length"] == "12"
     assert headers["Accept-Ranges"] == "bytes"
     assert "Last-Modified" in headers
 
@@ -119,15 +138,6 @@ def test_absolute_form_request_target(site):
     head, _, body = out.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
     assert body == LARGE
-
-
-def test_range_on_a_small_file(site):
-    status, headers, body = site.get("/static/a.txt", {"Range": "bytes=0-4"})
-    assert (status, body) == (206, b"Hello")
-    assert headers["Content-Range"] == "bytes 0-4/13"
-    assert headers["Accept-Ranges"] == "bytes"
-    assert headers["Content-Type"] == "text/plain"
-    assert "Last-Modified" in headers
 
 
 def test_symlink_inside_the_root_is_served(site):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import http.client
 import socket
-import threading
 import time
 
 import pytest
+from web_harness import started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, handler
 from circuits.web.events import response
 from circuits.web.exceptions import NotFound
 from circuits.web.servers import BaseServer
@@ -68,32 +68,15 @@ class WriteSpy(BaseComponent):
         self.writes.append(data)
 
 
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self) -> None:
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
 @pytest.fixture
 def web():
-    m = Manager()
-    server = BaseServer(("127.0.0.1", 0), display_banner=True).register(m)
-    Root().register(m)
-    spy = WriteSpy().register(m)
-    ready = Ready().register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5)
-    yield server, spy
-    for c in _OPEN:
-        c.close()
-    _OPEN.clear()
-    m.stop()
-    thread.join(10)
+    server = BaseServer(("127.0.0.1", 0), display_banner=True)
+    spy = WriteSpy()
+    with started(server, Root(), spy):
+        yield server, spy
+        for c in _OPEN:
+            c.close()
+        _OPEN.clear()
 
 
 _OPEN: list[http.client.HTTPConnection] = []

@@ -9,8 +9,9 @@ import re
 import threading
 
 import pytest
+from web_harness import started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, handler
 from circuits.web import Logger as WebLogger, Server
 from circuits.web.headers import Headers
 from circuits.web.loggers import Logger, formattime
@@ -33,29 +34,11 @@ class Hello(BaseComponent):
         return "Hello World!"
 
 
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self):
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
 @pytest.fixture
 def server():
-    m = Manager()
-    srv = Server(("127.0.0.1", 0)).register(m)
-    Hello().register(m)
-    ready = Ready().register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5), "no 'ready'"
-    yield m, srv
-    m.stop()
-    thread.join(10)
-    assert not thread.is_alive()
+    srv = Server(("127.0.0.1", 0))
+    with started(srv, Hello()) as m:
+        yield m, srv
 
 
 def _get(port, path="/", headers=None, method="GET"):

@@ -6,12 +6,12 @@ import http.client
 import os
 import socket
 import ssl
-import threading
 import time
 
 import pytest
+from web_harness import started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, handler
 from circuits.web.http import HTTP
 from circuits.web.servers import BaseServer, FakeSock
 
@@ -24,35 +24,6 @@ class Hello(BaseComponent):
         if req.path == "/boom":
             raise ValueError("secret detail")
         return "Hello World!"
-
-
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self, channel="web"):
-        self.channel = channel
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
-def _run(server, *channels):
-    m = Manager()
-    server.register(m)
-    for channel in channels or ("web",):
-        Hello(channel=channel).register(m)
-    ready = Ready(channel=server.channel).register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5)
-    return m, thread
-
-
-def _stop(m, thread):
-    m.stop()
-    thread.join(10)
-    assert not thread.is_alive()
 
 
 def _get(port, path="/", context=None):
@@ -76,47 +47,37 @@ def test_properties_and_banner(capsys):
     assert server.debug is False
     assert server.host == "127.0.0.1"
     assert server.http.base == ""
-    m, thread = _run(server)
-    port = server.port
-    try:
+    with started(server, Hello()):
+        port = server.port
         assert server.http.base == f"http://127.0.0.1:{port}"
         status, headers, body = _get(port)
         assert (status, body) == (200, b"Hello World!")
         assert headers["Server"].startswith("circuits.web/")
-    finally:
-        _stop(m, thread)
     assert f"ready! Listening on: http://127.0.0.1:{port}\n" in capsys.readouterr().err
 
 
 def test_no_banner_no_server_header():
     server = BaseServer(0, display_banner=False)
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         status, headers, _ = _get(server.port)
         assert status == 200
         assert "Server" not in headers
-    finally:
-        _stop(m, thread)
 
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_debug_controls_tracebacks(debug, caplog):
     server = BaseServer(("127.0.0.1", 0), debug=debug)
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         status, _, body = _get(server.port, "/boom")
         assert status == 500
         assert (b"secret detail" in body) is debug
-    finally:
-        _stop(m, thread)
     assert "secret detail" in caplog.text  # always logged
 
 
 def test_unix_socket(tmp_path):
     path = str(tmp_path / "test.sock")
     server = BaseServer(path)
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         assert os.path.basename(server.host) == "test.sock"
         assert server.http.base == path
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -128,8 +89,6 @@ def test_unix_socket(tmp_path):
                 out += chunk
         assert out.startswith(b"HTTP/1.1 200 OK\r\n")
         assert out.endswith(b"Hello World!")
-    finally:
-        _stop(m, thread)
 
 
 def test_tls(tmp_path):
@@ -139,8 +98,7 @@ def test_tls(tmp_path):
     certfile = str(tmp_path / "server.pem")
     cert.private_key_and_cert_chain_pem.write_to_path(certfile)
     server = BaseServer(("127.0.0.1", 0), secure=True, certfile=certfile)
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         assert server.secure is True
         assert server.http.base == f"https://127.0.0.1:{server.port}"
         context = ssl.create_default_context()
@@ -148,33 +106,18 @@ def test_tls(tmp_path):
         context.verify_mode = ssl.CERT_NONE
         status, _, body = _get(server.port, context=context)
         assert (status, body) == (200, b"Hello World!")
-    finally:
-        _stop(m, thread)
 
 
 def test_two_servers_on_their_own_channels():
     a = BaseServer(("127.0.0.1", 0), channel="one")
     b = BaseServer(("127.0.0.1", 0), channel="two")
-    m = Manager()
-    a.register(m)
-    b.register(m)
-    Hello(channel="one").register(m)
-    Hello(channel="two").register(m)
-    ready_a = Ready(channel="one").register(m)
-    ready_b = Ready(channel="two").register(m)
-    thread, _ = m.start()
-    try:
-        assert ready_a.event.wait(5)
-        assert ready_b.event.wait(5)
+    with started(a, b, Hello(channel="one"), Hello(channel="two")):
         assert _get(a.port)[2] == _get(b.port)[2] == b"Hello World!"
-    finally:
-        _stop(m, thread)
 
 
 def test_unregister_shuts_down():
     server = BaseServer(("127.0.0.1", 0))
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         port = server.port
         assert _get(port)[0] == 200
         server.unregister()
@@ -183,8 +126,6 @@ def test_unregister_shuts_down():
             time.sleep(0.01)
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    finally:
-        _stop(m, thread)
 
 
 def test_fake_sock():
@@ -196,11 +137,8 @@ def test_server_with_dispatcher_builds():
     from circuits.web.servers import Server
 
     server = Server(("127.0.0.1", 0))
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         assert server.http.components
-    finally:
-        _stop(m, thread)
 
 
 def test_limits_and_timeouts_are_server_options():
@@ -217,8 +155,7 @@ def test_limits_and_timeouts_are_server_options():
     assert (server.http.keepalive_timeout, server.http.header_timeout) == (7.5, 3.0)
     assert server.http.body_timeout == 4.0
     assert HTTP.keepalive_timeout == 60.0  # the class default is untouched
-    m, thread = _run(server)
-    try:
+    with started(server, Hello()):
         port = server.port
 
         def status_of(request: bytes) -> bytes:
@@ -234,5 +171,3 @@ def test_limits_and_timeouts_are_server_options():
         assert status_of(many).startswith(b"HTTP/1.1 431")
         long_line = b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
         assert status_of(long_line).startswith(b"HTTP/1.1 414")
-    finally:
-        _stop(m, thread)

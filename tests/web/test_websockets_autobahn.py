@@ -130,20 +130,17 @@ CASES["3.6 RSV=6 on ping"] = [send(P(HELLO, rsv=6)), closed(1002)]
 CASES["3.7 RSV=7 on close"] = [send(frame(CLOSE, struct.pack("!H", 1000), rsv=7)), closed(1002)]
 
 # -- 4 reserved opcodes -----------------------------------------------------------------
-for i, op in enumerate([3, 4, 5, 6, 7], 1):
-    CASES[f"4.1.{i} data opcode {op}"] = [
-        send(T(HELLO)),
-        recv(TEXT, HELLO),
-        send(frame(op, b"reserved payload" if i % 2 == 0 else b"") + P()),
-        closed(1002),
-    ]
-for i, op in enumerate([11, 12, 13, 14, 15], 1):
-    CASES[f"4.2.{i} control opcode {op}"] = [
-        send(T(HELLO)),
-        recv(TEXT, HELLO),
-        chop(frame(op, b"reserved payload" if i % 2 == 0 else b"") + P()),
-        closed(1002),
-    ]
+for section, kind, opcodes, deliver in (
+    ("4.1", "data", [3, 4, 5, 6, 7], send),
+    ("4.2", "control", [11, 12, 13, 14, 15], chop),
+):
+    for i, op in enumerate(opcodes, 1):
+        CASES[f"{section}.{i} {kind} opcode {op}"] = [
+            send(T(HELLO)),
+            recv(TEXT, HELLO),
+            deliver(frame(op, b"reserved payload" if i % 2 == 0 else b"") + P()),
+            closed(1002),
+        ]
 
 # -- 5 fragmentation ----------------------------------------------------------------------
 CASES["5.1 fragmented ping"] = [send(P("fragment1", fin=False) + C("fragment2")), closed(1002)]
@@ -193,33 +190,28 @@ CASES["5.18 new text before the last one finished"] = [
     send(T("fragment1", fin=False) + T("fragment2")),
     closed(1002),
 ]
-CASES["5.19 pings among five fragments"] = [
-    send(
-        T("fragment1", fin=False)
-        + C("fragment2", fin=False)
-        + P("pongme 1!")
-        + C("fragment3", fin=False)
-        + C("fragment4", fin=False)
-        + P("pongme 2!")
-        + C("fragment5")
-    ),
+# 5.19 and 5.20: the same frames, whole and byte by byte.
+_FIVE_FRAGMENTS_TWO_PINGS = (
+    T("fragment1", fin=False)
+    + C("fragment2", fin=False)
+    + P("pongme 1!")
+    + C("fragment3", fin=False)
+    + C("fragment4", fin=False)
+    + P("pongme 2!")
+    + C("fragment5")
+)
+_PONGS_THEN_THE_MESSAGE = [
     recv(PONG, "pongme 1!"),
     recv(PONG, "pongme 2!"),
     recv(TEXT, "fragment1fragment2fragment3fragment4fragment5"),
 ]
+CASES["5.19 pings among five fragments"] = [
+    send(_FIVE_FRAGMENTS_TWO_PINGS),
+    *_PONGS_THEN_THE_MESSAGE,
+]
 CASES["5.20 pings among five fragments, byte-wise"] = [
-    chop(
-        T("fragment1", fin=False)
-        + C("fragment2", fin=False)
-        + P("pongme 1!")
-        + C("fragment3", fin=False)
-        + C("fragment4", fin=False)
-        + P("pongme 2!")
-        + C("fragment5")
-    ),
-    recv(PONG, "pongme 1!"),
-    recv(PONG, "pongme 2!"),
-    recv(TEXT, "fragment1fragment2fragment3fragment4fragment5"),
+    chop(_FIVE_FRAGMENTS_TWO_PINGS),
+    *_PONGS_THEN_THE_MESSAGE,
 ]
 
 # -- 6 UTF-8 handling ------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 import pytest
+from web_harness import started
 
-from circuits import BaseComponent, Manager, handler
 from circuits.web import Controller, Server
 from circuits.web.headers import Headers
 from circuits.web.wrappers import Request
@@ -37,17 +37,6 @@ TEXT = [("Content-Type", "text/plain")]
 
 
 # -- harness ------------------------------------------------------------------
-
-
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self) -> None:
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
 
 
 class Web:
@@ -78,23 +67,15 @@ class Web:
 
 @contextmanager
 def serving(apps: dict[str, Any], *components: Any, debug: bool = False) -> Iterator[Web]:
-    m = Manager()
-    server = Server(("127.0.0.1", 0), debug=debug).register(m)
-    ready = Ready().register(m)
-    for component in components:
-        component.register(m)
-    gateway = Gateway(apps).register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5), "no 'ready'"
-    web = Web(server, gateway)
-    try:
-        yield web
-    finally:
-        for c in web.conns:
-            c.close()
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()
+    server = Server(("127.0.0.1", 0), debug=debug)
+    gateway = Gateway(apps)
+    with started(server, *components, gateway):
+        web = Web(server, gateway)
+        try:
+            yield web
+        finally:
+            for c in web.conns:
+                c.close()
 
 
 class Tracked:
@@ -113,6 +94,17 @@ class Tracked:
 
     def close(self) -> None:
         self.closed.set()
+
+
+def _assert_cut_off(web: Web, result: Tracked) -> None:
+    """``GET /`` starts a 200 stream that ends without its final chunk; ``result`` is closed."""
+    c = web.conn()
+    c.request("GET", "/")
+    r = c.getresponse()
+    assert r.status == 200
+    with pytest.raises(http.client.IncompleteRead):
+        r.read()  # the connection closes without the final chunk
+    assert result.closed.wait(5)
 
 
 def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -229,23 +221,24 @@ def test_longest_mount_wins():
         assert web.get("/x/foobar")[1] == b"Hello World!"
 
 
-def test_unmounted_paths_reach_the_dispatcher():
+@pytest.mark.parametrize(
+    ("apps", "answers"),
+    [
+        # unmounted paths reach the Dispatcher
+        ({"/app": hello}, {"/app/x": b"Hello World!", "/": b"from the controller"}),
+        # a root mount stops the request event
+        ({"/": hello}, {"/": b"Hello World!"}),
+    ],
+    ids=["unmounted-paths-reach-the-dispatcher", "root-mount-stops-the-request-event"],
+)
+def test_gateway_beside_a_controller(apps, answers):
     class Root(Controller):
         def index(self):
             return "from the controller"
 
-    with serving({"/app": hello}, Root()) as web:
-        assert web.get("/app/x")[1] == b"Hello World!"
-        assert web.get("/")[1] == b"from the controller"
-
-
-def test_root_mount_stops_the_request_event():
-    class Root(Controller):
-        def index(self):
-            return "never"
-
-    with serving({"/": hello}, Root()) as web:
-        assert web.get("/")[1] == b"Hello World!"
+    with serving(apps, Root()) as web:
+        for path, body in answers.items():
+            assert web.get(path)[1] == body
 
 
 def test_environ_seen_by_the_app():
@@ -266,53 +259,45 @@ def test_environ_seen_by_the_app():
         assert (seen["SCRIPT_NAME"], seen["PATH_INFO"]) == ("/sub", "/a/b")
 
 
-def test_str_return_has_content_length():
-    def app(environ, start_response):
-        start_response("200 OK", TEXT)
-        return "Hello World!"
+def _str_result(environ, start_response):
+    start_response("200 OK", TEXT)
+    return "Hello World!"
 
+
+def _list_of_str_items(environ, start_response):
+    start_response("200 OK", TEXT)
+    return ["Hello ", b"World!"]
+
+
+def _generator(environ, start_response):
+    start_response("200 OK", TEXT)
+    yield "Hello "
+    yield b""
+    yield b"World!"
+
+
+def _write_then_empty_list(environ, start_response):
+    write = start_response("200 OK", TEXT)
+    write("Hello World!")
+    return [""]
+
+
+@pytest.mark.parametrize(
+    ("app", "content_length", "transfer_encoding"),
+    [
+        (_str_result, "12", None),
+        (_list_of_str_items, "12", None),  # str items are accepted (as 3.2.5)
+        (_generator, None, "chunked"),  # streamed, empty items skipped
+        (_write_then_empty_list, None, "chunked"),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+def test_result_framing(app, content_length, transfer_encoding):
     with serving({"/": app}) as web:
         r, body = web.get("/")
         assert body == b"Hello World!"
-        assert r.getheader("Content-Length") == "12"
-        assert r.getheader("Transfer-Encoding") is None
-
-
-def test_list_of_str_items_is_accepted():
-    def app(environ, start_response):
-        start_response("200 OK", TEXT)
-        return ["Hello ", b"World!"]
-
-    with serving({"/": app}) as web:
-        r, body = web.get("/")
-        assert body == b"Hello World!"
-        assert r.getheader("Content-Length") == "12"
-
-
-def test_generator_is_streamed_chunked():
-    def app(environ, start_response):
-        start_response("200 OK", TEXT)
-        yield "Hello "
-        yield b""
-        yield b"World!"
-
-    with serving({"/": app}) as web:
-        r, body = web.get("/")
-        assert body == b"Hello World!"
-        assert r.getheader("Transfer-Encoding") == "chunked"
-        assert r.getheader("Content-Length") is None
-
-
-def test_write_then_empty_list_is_streamed():
-    def app(environ, start_response):
-        write = start_response("200 OK", TEXT)
-        write("Hello World!")
-        return [""]
-
-    with serving({"/": app}) as web:
-        r, body = web.get("/")
-        assert body == b"Hello World!"
-        assert r.getheader("Transfer-Encoding") == "chunked"
+        assert r.getheader("Content-Length") == content_length
+        assert r.getheader("Transfer-Encoding") == transfer_encoding
 
 
 def test_write_comes_before_the_result():
@@ -468,13 +453,7 @@ def test_exc_info_after_the_body_began_reraises():
         return result
 
     with serving({"/": app}) as web:
-        c = web.conn()
-        c.request("GET", "/")
-        r = c.getresponse()
-        assert r.status == 200
-        with pytest.raises(http.client.IncompleteRead):
-            r.read()  # the connection closes without the final chunk
-        assert result.closed.wait(5)
+        _assert_cut_off(web, result)
     assert outcome == ["re-raised"]
 
 
@@ -586,13 +565,7 @@ def test_close_on_an_error_in_the_middle_of_the_stream():
         return result
 
     with serving({"/": app}) as web:
-        c = web.conn()
-        c.request("GET", "/")
-        r = c.getresponse()
-        assert r.status == 200
-        with pytest.raises(http.client.IncompleteRead):
-            r.read()
-        assert result.closed.wait(5)
+        _assert_cut_off(web, result)
 
 
 def test_close_when_the_client_goes_away():

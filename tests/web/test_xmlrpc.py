@@ -6,19 +6,12 @@ import xmlrpc.client
 
 import pytest
 import requests
-from web_harness import serving
+from web_harness import TIMEOUT_S, Root, serving
 
 from circuits import Component, handler
-from circuits.web import XMLRPC, Controller
+from circuits.web import XMLRPC
 from circuits.web.dispatchers import xmlrpc as xmlrpc_module
 from circuits.web.dispatchers.jsonrpc import rpc as json_rpc
-
-TIMEOUT_S = 5
-
-
-class Root(Controller):
-    def index(self):
-        return "Hello World!"
 
 
 class Calc(Component):

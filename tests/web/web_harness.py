@@ -1,8 +1,12 @@
-"""A real ``Server`` on 127.0.0.1 port 0 in a thread, for the tools/Static/auth tests.
+"""Real circuits.web servers on 127.0.0.1 port 0 in a thread, for the web tests.
 
 Not a ``conftest.py`` (see ``security/sec_harness.py`` for why); test files
-import :func:`serving` by name. The server is up when ``ready`` has been
-handled, and stopped and joined when the ``with`` block ends.
+import what they need by name (``security/sec_harness.py`` imports this module
+as ``tests.web.web_harness``, its own directory being the one on ``sys.path``).
+
+:func:`started` is the one place that starts a tree in a thread, waits for
+the ``ready`` of each server in it, and stops and joins it afterwards;
+:func:`serving` is the common case of a ``Server`` with some components.
 """
 
 from __future__ import annotations
@@ -14,19 +18,72 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from circuits import BaseComponent, Manager, handler
-from circuits.web import Server
+from circuits.web import Controller, Server
+from circuits.web.servers import BaseServer
+
+TIMEOUT_S = 5.0
 
 
-class _Ready(BaseComponent):
+class Root(Controller):
+    """``/`` answers ``Hello World!``."""
+
+    def index(self):
+        return "Hello World!"
+
+
+class Ready(BaseComponent):
+    """Sets ``event`` on the ``ready`` of the server on its channel (``"web"`` by default)."""
+
     channel = "web"
 
-    def init(self) -> None:
+    def init(self, channel: Any = "web") -> None:  # BaseComponent has set the channel
         self.event = threading.Event()
 
     @handler("ready", priority=-1)
     def _on_ready(self, server, bind):
         self.event.set()
+
+
+@contextmanager
+def started(*components: Any) -> Iterator[Manager]:
+    """Run ``components`` in a thread; yield their Manager once every server among them is ready.
+
+    Components are registered in the order given. On leaving, the Manager is
+    stopped and its thread joined.
+    """
+    m = Manager()
+    for component in components:
+        component.register(m)
+    readies = [
+        Ready(channel=c.channel).register(m) for c in components if isinstance(c, BaseServer)
+    ]
+    thread, _ = m.start()
+    try:
+        for ready in readies:
+            assert ready.event.wait(TIMEOUT_S), "the server never became ready"
+        yield m
+    finally:
+        m.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def make_tls_files(tmp_path_factory: Any) -> dict[str, str]:
+    """A CA (``"ca"``) and a server certificate for 127.0.0.1 and localhost (``"cert"``).
+
+    Skips the test when trustme (the 'test' extra) is missing.
+    """
+    trustme = pytest.importorskip("trustme", reason="TLS tests need the 'test' extra (trustme)")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    d = tmp_path_factory.mktemp("tls")
+    ca_path, cert_path = d / "ca.pem", d / "server.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    return {"ca": str(ca_path), "cert": str(cert_path)}
 
 
 class Site:
@@ -68,16 +125,6 @@ class Site:
 @contextmanager
 def serving(*components: Any) -> Iterator[Site]:
     """Run ``Server(('127.0.0.1', 0))`` with ``components`` registered beside it."""
-    m = Manager()
-    server = Server(("127.0.0.1", 0), display_banner=False).register(m)
-    for component in components:
-        component.register(m)
-    ready = _Ready().register(m)
-    thread, _ = m.start()
-    try:
-        assert ready.event.wait(5), "the server never became ready"
+    server = Server(("127.0.0.1", 0), display_banner=False)
+    with started(server, *components):
         yield Site(server)
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from web_harness import TIMEOUT_S, Root, started
+
 from circuits import BaseComponent, Manager, handler
 from circuits._sansio.websocket import encode_frame
 from circuits.net.events import write
-from circuits.web import Controller, Server
+from circuits.web import Server
 from circuits.web.websockets import WebSocketsDispatcher
-
-TIMEOUT_S = 5.0
 
 
 class Echo(BaseComponent):
@@ -71,22 +71,12 @@ class Echo(BaseComponent):
         self._record(self.disconnects, sock)
 
 
-class Root(Controller):
-    def index(self):
-        return "Hello World!"
-
-
 class _Watch(BaseComponent):
-    channel = "web"
+    """Wakes the test thread when a component joins the running tree."""
 
     def init(self) -> None:
-        self.ready = threading.Event()
         self.registered: set[Any] = set()
         self.cond = threading.Condition()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.ready.set()
 
     @handler("registered", channel="*")
     def _on_registered(self, component, parent):
@@ -123,21 +113,13 @@ def ws_site(
     path: str | None = "/websocket", echo: Echo | None = None, **dispatcher_kwargs: Any
 ) -> Iterator[Site]:
     """A running ``Server`` + ``Root`` + ``Echo``; the dispatcher joins once it runs."""
-    m = Manager()
-    server = Server(("127.0.0.1", 0), display_banner=False).register(m)
-    Root().register(m)
-    echo = (echo or Echo()).register(m)
-    watch = _Watch().register(m)
-    thread, _ = m.start()
-    try:
-        assert watch.ready.wait(TIMEOUT_S), "the server never became ready"
+    server = Server(("127.0.0.1", 0), display_banner=False)
+    echo = echo or Echo()
+    watch = _Watch()
+    with started(server, Root(), echo, watch) as m:
         site = Site(m, server, echo, watch)
         site.register(WebSocketsDispatcher(path, **dispatcher_kwargs), server)
         yield site
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 # -- a raw client -------------------------------------------------------------

@@ -105,6 +105,7 @@ TIMEOUT = 0.1
 _CHILD_NAMES: dict[str, dict[str, str]] = {}
 _CHANNELS_ATTR = {"success": "success_channels", "complete": "complete_channels"}
 
+
 class UnregistrableError(Exception):
     """A component with its own running loop cannot join a running tree."""
 

@@ -156,14 +156,7 @@ class HTTP(BaseComponent):
     ) -> bytes:
         """Note a request on this connection and return its bytes, to be written next.
 
-        Args:
-            method: the request method, a token such as ``"GET"``.
-            target: the request target, e.g. ``"/path?query"``.
-            headers: ``(name, value)`` pairs; ``Host`` is required.
-            body: the body; a ``Content-Length`` is added when it is missing.
-
-        Returns:
-            The bytes of the whole request.
+        Takes the arguments of :func:`encode_request` and returns the same bytes.
 
         Raises:
             ValueError: the request is not valid HTTP/1.1; nothing changed.

@@ -172,17 +172,22 @@ def _open_regular(path: str) -> tuple[IO[bytes], os.stat_result] | None:
         raise
 
 
+def _chunks(f: IO[bytes], start: int, stop: int) -> Iterator[bytes]:
+    """Yield the bytes ``start:stop`` of ``f`` in bounded reads (fewer if it is shorter)."""
+    f.seek(start)
+    left = stop - start
+    while left > 0:
+        chunk = f.read(min(left, _RANGE_CHUNK_BYTES))
+        if not chunk:
+            break
+        left -= len(chunk)
+        yield chunk
+
+
 def _read_range(f: IO[bytes], start: int, stop: int) -> Iterator[bytes]:
     """Yield the bytes ``start:stop`` of ``f`` in bounded reads, then close it."""
     try:
-        f.seek(start)
-        left = stop - start
-        while left > 0:
-            chunk = f.read(min(left, _RANGE_CHUNK_BYTES))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
+        yield from _chunks(f, start, stop)
     finally:
         f.close()
 
@@ -209,14 +214,7 @@ def _multipart(
             yield b"\r\n"
             for head, (start, stop) in zip(heads, ranges, strict=True):
                 yield head
-                f.seek(start)
-                left = stop - start
-                while left > 0:
-                    chunk = f.read(min(left, _RANGE_CHUNK_BYTES))
-                    if not chunk:
-                        break
-                    left -= len(chunk)
-                    yield chunk
+                yield from _chunks(f, start, stop)
                 yield b"\r\n"
             yield tail
         finally:

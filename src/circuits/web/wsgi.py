@@ -47,7 +47,6 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from http import HTTPStatus as _StdStatus
 from io import BytesIO, StringIO
 from types import TracebackType
 from typing import IO, Any
@@ -63,7 +62,7 @@ from .dispatchers import Dispatcher as Dispatcher
 from .errors import httperror as httperror
 from .events import request as request
 from .headers import Headers as Headers
-from .http import HTTP as HTTP
+from .http import HTTP as HTTP, _close_body, _standard_reason
 from .wrappers import Host, HTTPStatus, Request, Response
 
 __all__ = [
@@ -709,13 +708,13 @@ class _Encoded:
                 return _as_bytes(item, self._encoding)
 
     def close(self) -> None:
-        _close(self._body)
+        _close_body(self._body)
 
 
 def _wsgi_body(res: Response, head: bool) -> Iterable[bytes]:
     body = res.body
     if head:
-        _close(body)
+        _close_body(body)
         return []
     if isinstance(body, str | bytes):
         return [_as_bytes(body, res.encoding)]
@@ -822,16 +821,3 @@ def _remaining(body: Any) -> int:
 def _int(value: Any) -> int:
     text = str(value or "").strip()
     return int(text) if text.isdigit() else 0
-
-
-def _close(body: Any) -> None:
-    closer = getattr(body, "close", None)
-    if closer is not None:
-        closer()
-
-
-def _standard_reason(code: int) -> str:
-    try:
-        return _StdStatus(code).phrase
-    except ValueError:
-        return ""

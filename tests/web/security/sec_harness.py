@@ -6,7 +6,8 @@ its ``sec`` fixture from :func:`running`.
 
 ``running`` starts a :class:`BaseServer` on 127.0.0.1 port 0 with a handler that
 records every request it is asked to answer (method, path, body), so a probe
-can assert the server never turned one connection into two requests.
+can assert the server never turned one connection into two requests. Starting
+and stopping it is ``tests/web/web_harness.py``'s :func:`started`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from circuits import BaseComponent, Manager, handler
+from tests.web.web_harness import started
+
+from circuits import BaseComponent, handler
 from circuits.web.errors import redirect
 from circuits.web.servers import BaseServer
 
@@ -58,17 +61,6 @@ class Recorder(BaseComponent):
         if path == "/echo":
             return body
         return f"ok {req.method} {path} {len(body)}"
-
-
-class Ready(BaseComponent):
-    channel = "web"
-
-    def init(self) -> None:
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
 
 
 class Sec:
@@ -129,15 +121,7 @@ class Sec:
 
 @contextmanager
 def running() -> Iterator[Sec]:
-    m = Manager()
-    server = BaseServer(("127.0.0.1", 0), display_banner=False).register(m)
-    recorder = Recorder().register(m)
-    ready = Ready().register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5)
-    try:
+    server = BaseServer(("127.0.0.1", 0), display_banner=False)
+    recorder = Recorder()
+    with started(server, recorder):
         yield Sec(server, recorder)
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()

@@ -11,8 +11,9 @@ import socket
 import threading
 
 import pytest
+from tests.web.web_harness import started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, handler
 from circuits.core import _clock
 from circuits.web.servers import BaseServer
 
@@ -25,16 +26,11 @@ class Hello(BaseComponent):
         return "hi"
 
 
-class Ready(BaseComponent):
-    """Tells the test when the server is up, and when it has seen a connection or data."""
+class Seen(BaseComponent):
+    """Tells the test when the server has seen a connection or data."""
 
     def init(self):
-        self.event = threading.Event()
         self.seen = threading.Semaphore(0)
-
-    @handler("ready", channel="*")
-    def _on_ready(self, *args):
-        self.event.set()
 
     @handler("connect", "read", channel="web", priority=-1)
     def _on_seen(self, *args):
@@ -45,30 +41,27 @@ class Ready(BaseComponent):
 def slow():
     clock = _clock.FakeClock()
     previous = _clock.set_clock(clock)
-    m = Manager()
-    server = BaseServer(("127.0.0.1", 0)).register(m)
-    Hello().register(m)
-    ready = Ready().register(m)
-    thread, _ = m.start()
-    assert ready.event.wait(5), "no 'ready'"
+    server = BaseServer(("127.0.0.1", 0))
+    seen = Seen()
     socks: list[socket.socket] = []
 
     def connect() -> socket.socket:
         s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         socks.append(s)
-        assert ready.seen.acquire(timeout=5), "the server did not see the connection"
+        assert seen.seen.acquire(timeout=5), "the server did not see the connection"
         return s
 
     def sent(s: socket.socket, data: bytes) -> None:
         s.sendall(data)
-        assert ready.seen.acquire(timeout=5), "the server did not see the data"
+        assert seen.seen.acquire(timeout=5), "the server did not see the data"
 
-    yield clock, connect, sent
-    for s in socks:
-        s.close()
-    m.stop()
-    thread.join(10)
-    _clock.set_clock(previous)
+    try:
+        with started(server, Hello(), seen):
+            yield clock, connect, sent
+            for s in socks:
+                s.close()
+    finally:
+        _clock.set_clock(previous)
 
 
 def read_all(s: socket.socket) -> bytes:

@@ -26,17 +26,13 @@ from collections.abc import Generator
 from typing import Any
 
 from ...core import BaseComponent as BaseComponent, Event as Event, handler as handler
-from ._rpc import arguments_fit, rpc_handlers
+from ._rpc import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RPCDispatcher
 
 __all__ = ["JSONRPC", "BaseComponent", "Event", "handler", "rpc"]
 
 log = logging.getLogger(__name__)
 
-# https://www.jsonrpc.org/specification §5.1
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
+# https://www.jsonrpc.org/specification §5.1; the others are in ._rpc
 INTERNAL_ERROR = -32603
 _MESSAGES = {
     PARSE_ERROR: "Parse error",
@@ -62,37 +58,14 @@ class _CallError(Exception):
         self.data = data
 
 
-class JSONRPC(BaseComponent):
+class JSONRPC(RPCDispatcher):
     """Answer JSON-RPC calls POSTed to ``path`` with the handlers of ``rpc_channel``.
 
-    Args:
-        path: the URL path served (``"/rpc"``); ``None`` claims every request.
-        encoding: the encoding of request and response bodies.
-        rpc_channel: where the call events are fired.
-        **kwargs: passed to `circuits.core.BaseComponent` (``channel``).
+    ``JSONRPC(path=None, encoding="utf-8", rpc_channel="*", **kwargs)``: the
+    arguments of `RPCDispatcher`.
     """
 
-    channel = "web"
-
-    def __init__(
-        self,
-        path: str | None = None,
-        encoding: str = "utf-8",
-        rpc_channel: Any = "*",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.path = path
-        self.encoding = encoding
-        self.rpc_channel = rpc_channel
-
-    @handler("request", priority=0.2)
-    def _on_request(self, event: Event, req: Any, res: Any, peer_cert: Any = None) -> Any:
-        if self.path is not None and self.path != req.path.rstrip("/"):
-            return None
-        event.stop()
-        res.headers["Content-Type"] = "application/json"
-        return self._serve(req, res)
+    content_type = "application/json"
 
     def _serve(self, req: Any, res: Any) -> Generator[Any, Any, None]:
         try:
@@ -132,12 +105,9 @@ class JSONRPC(BaseComponent):
             args, kwargs = params, {}
         else:
             raise _CallError(INVALID_REQUEST, "params must be an array or an object")
-        handlers = rpc_handlers(self, method, self.rpc_channel)
-        if not handlers:
-            raise _CallError(METHOD_NOT_FOUND, f"method not found: {method!r}")
-        # "_name" would clash with the first argument of Event.create
-        if "_name" in kwargs or not arguments_fit(handlers, args, kwargs):
-            raise _CallError(INVALID_PARAMS, f"invalid parameters for {method!r}")
+        refusal = self._refusal(method, args, kwargs)
+        if refusal is not None:
+            raise _CallError(*refusal)
         value = yield self.call(rpc.create(method, *args, **kwargs), self.rpc_channel)
         try:
             result = value.outcome()

@@ -18,17 +18,12 @@ from collections.abc import Generator
 from typing import Any
 
 from ...core import BaseComponent as BaseComponent, Event as Event, handler as handler
-from ._rpc import arguments_fit, rpc_handlers
+from ._rpc import INVALID_REQUEST, PARSE_ERROR, RPCDispatcher
 
 __all__ = ["XMLRPC", "BaseComponent", "Event", "handler", "rpc"]
 
 log = logging.getLogger(__name__)
 
-# http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
 # 3.2.5's code for every fault; ours for a method that raised.
 APPLICATION_ERROR = 1
 
@@ -37,39 +32,16 @@ class rpc(Event):
     """An XML-RPC call; `XMLRPC` fires it under the method's name."""
 
 
-class XMLRPC(BaseComponent):
+class XMLRPC(RPCDispatcher):
     """Answer XML-RPC calls POSTed to ``path`` with the handlers of ``rpc_channel``.
 
-    Args:
-        path: the URL path served (``"/rpc"``); ``None`` claims every request.
-        encoding: the encoding of the response.
-        rpc_channel: where the call events are fired.
-        **kwargs: passed to `circuits.core.BaseComponent` (``channel``).
+    ``XMLRPC(path=None, encoding="utf-8", rpc_channel="*", **kwargs)``: the
+    arguments of `RPCDispatcher`.
     """
 
-    channel = "web"
+    content_type = "text/xml"
 
-    def __init__(
-        self,
-        path: str | None = None,
-        encoding: str = "utf-8",
-        rpc_channel: Any = "*",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.path = path
-        self.encoding = encoding
-        self.rpc_channel = rpc_channel
-
-    @handler("request", priority=0.2)
-    def _on_request(self, event: Event, req: Any, res: Any, peer_cert: Any = None) -> Any:
-        if self.path is not None and self.path != req.path.rstrip("/"):
-            return None
-        event.stop()
-        res.headers["Content-Type"] = "text/xml"
-        return self._serve(req)
-
-    def _serve(self, req: Any) -> Generator[Any, Any, None]:
+    def _serve(self, req: Any, res: Any) -> Generator[Any, Any, None]:
         try:
             params, method = xmlrpc.client.loads(req.body.read())
         except Exception as exc:  # ExpatError, ValueError (a bad <int>), ResponseError...
@@ -79,12 +51,9 @@ class XMLRPC(BaseComponent):
             yield self._fault(INVALID_REQUEST, "not a method call")
             return
         args = list(params)
-        handlers = rpc_handlers(self, method, self.rpc_channel)
-        if not handlers:
-            yield self._fault(METHOD_NOT_FOUND, f"method not found: {method!r}")
-            return
-        if not arguments_fit(handlers, args, {}):
-            yield self._fault(INVALID_PARAMS, f"invalid parameters for {method!r}")
+        refusal = self._refusal(method, args, {})
+        if refusal is not None:
+            yield self._fault(*refusal)
             return
         try:
             value = yield self.call(rpc.create(method, *args), self.rpc_channel)

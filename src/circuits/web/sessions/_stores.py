@@ -44,6 +44,19 @@ def _encode(sid: str, data: dict[str, Any]) -> bytes:
         raise
 
 
+def _decode(raw: bytes, where: str) -> dict[str, Any]:
+    # A damaged session is not the request's fault: it starts afresh, empty.
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        log.warning("%s is unreadable, starting afresh: %s", where, exc)
+        return {}
+    if not isinstance(data, dict):
+        log.warning("%s holds no JSON object, starting afresh", where)
+        return {}
+    return data
+
+
 class FileStore(Store):
     """One JSON file per session in ``directory``; survives restarts.
 
@@ -87,19 +100,17 @@ class FileStore(Store):
     def load(self, sid: str) -> Session:
         """The session ``sid`` (empty if unknown, expired or unreadable); marks it used."""
         file = self._file(sid)
-        data: Any = {}
+        data: dict[str, Any] = {}
         if file is not None and self.exists(sid):
             try:
-                data = json.loads(file.read_bytes())
+                raw = file.read_bytes()
                 os.utime(file)  # used now: the idle timeout starts again
             except FileNotFoundError:
-                data = {}
-            except (OSError, ValueError) as exc:
+                pass
+            except OSError as exc:
                 log.warning("session file %s is unreadable, starting afresh: %s", file, exc)
-                data = {}
-            if not isinstance(data, dict):
-                log.warning("session file %s holds no JSON object, starting afresh", file)
-                data = {}
+            else:
+                data = _decode(raw, f"session file {file}")
         return Session(sid, data, self)
 
     def save(self, sid: str, data: dict[str, Any]) -> None:
@@ -215,7 +226,7 @@ class RedisStore(Store):
     def load(self, sid: str) -> Session:
         """The session ``sid`` (empty if unknown); restarts its idle timeout."""
         key = self._key(sid)
-        data: Any = {}
+        data: dict[str, Any] = {}
         if key is not None:
             pipe = self.client.pipeline()
             pipe.get(key)
@@ -223,12 +234,7 @@ class RedisStore(Store):
                 pipe.expire(key, self.timeout)
             raw = pipe.execute()[0]
             if raw is not None:
-                try:
-                    data = json.loads(raw)
-                except ValueError as exc:
-                    log.warning("session %s... in Redis is not JSON: %s", sid[:8], exc)
-            if not isinstance(data, dict):
-                data = {}
+                data = _decode(raw, f"session {sid[:8]}... in Redis")
         return Session(sid, data, self)
 
     def save(self, sid: str, data: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ BUILT = (
     "circuits.io",
     "circuits.protocols",
     "circuits.web",
+    "circuits.node",
 )
 # Modules the spec makes conditional on the platform.
 OPTIONAL = {"circuits.io.notify"}

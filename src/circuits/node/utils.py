@@ -1,0 +1,177 @@
+"""The 3.2.5 node packets: events and results as JSON text.
+
+An event packet is ``{"id", "name", "args", "kwargs", "success", "failure",
+"channels", "notify", "meta"}`` and a result packet ``{"id", "errors",
+"value", "meta"}``, in that key order, written by ``json.dumps`` with its
+default separators (the bytes 3.2.5 nodes write and expect). ``meta`` carries
+the attributes a program set on the event; everything the event machinery
+itself puts on an event is listed in `META_EXCLUDE` and never travels.
+
+Nothing here unpickles: a packet is JSON or it is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..core.events import Event as Event
+from ..core.values import Value
+
+__all__ = ["META_EXCLUDE", "Event", "dump_event", "dump_value", "load_event", "load_value"]
+
+# The attributes of an event that are machinery, not user data: everything a
+# fresh Event has (flags, per-dispatch state, methods, dunders), what the
+# node protocol sets on events it executes (3.2.5's four names), and what this
+# core and this package attach while dispatching or sending (``complete_channels``
+# from ``unregister()``, ``remote`` from the Bridge, ``node_*`` bookkeeping,
+# ``remote_finish``/``errors`` set on a sent event when its result arrives).
+# ``node_error`` is *not* here: results of failed calls carry it in ``meta``.
+# A set, as in 3.2.5: a program may add names of its own.
+META_EXCLUDE: set[str] = set(dir(Event())) | {
+    "node_call_id",
+    "node_sock",
+    "node_without_result",
+    "success_channels",
+    "complete_channels",
+    "remote",
+    "remote_finish",
+    "errors",
+    "node_protocol",
+    "node_sender",
+}
+
+
+def _meta(event: Any, skip_dunders: bool) -> dict[str, Any]:
+    if event is None:
+        return {}
+    return {
+        k: getattr(event, k)
+        for k in dir(event)
+        if k not in META_EXCLUDE and not (skip_dunders and k.startswith("__"))
+    }
+
+
+def dump_event(e: Event, id: int) -> str:
+    """Encode ``e`` as an event packet with call id ``id``.
+
+    Args:
+        e: the event; its arguments and meta attributes must be JSON values.
+        id: the call id the result will carry.
+
+    Returns:
+        The packet as JSON text (no delimiter).
+
+    Raises:
+        TypeError: an argument or attribute cannot be encoded as JSON.
+    """
+    packet = {
+        "id": id,
+        "name": e.name,
+        "args": list(e.args),
+        "kwargs": e.kwargs,
+        "success": e.success,
+        "failure": e.failure,
+        "channels": list(e.channels),
+        "notify": e.notify,
+        "meta": _meta(e, skip_dunders=False),
+    }
+    return json.dumps(packet)
+
+
+def load_event(s: str | bytes) -> tuple[Event, Any]:
+    """Decode an event packet into a new event and its call id.
+
+    Args:
+        s: the packet text.
+
+    Returns:
+        ``(event, id)``: an ``Event.create(name, *args, **kwargs)`` with
+        ``success``, ``failure``, ``notify``, ``channels`` and the allowed meta
+        attributes set.
+
+    Raises:
+        ValueError: not JSON, or not an event packet (wrong field types).
+        LookupError: a field is missing.
+    """
+    return event_from_packet(json.loads(s))
+
+
+def event_from_packet(data: Any) -> tuple[Event, Any]:
+    """`load_event` for a packet already decoded from JSON."""
+    if not isinstance(data, dict):
+        raise ValueError(f"an event packet is a JSON object, not {type(data).__name__}")
+    name, args, kwargs = data["name"], data["args"], data["kwargs"]
+    channels, meta = data["channels"], data["meta"]
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"event name must be a non-empty string, not {name!r}")
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise ValueError("event args must be a list and kwargs an object")
+    if not isinstance(channels, list) or not isinstance(meta, dict):
+        raise ValueError("event channels must be a list and meta an object")
+    e = Event.create(name, *args, **kwargs)
+    e.success = bool(data["success"])
+    e.failure = bool(data["failure"])
+    e.notify = bool(data["notify"])
+    e.channels = tuple(channels)
+    for k, v in meta.items():
+        if not k.startswith("__") and k not in META_EXCLUDE:
+            setattr(e, k, v)
+    return e, data["id"]
+
+
+def dump_value(v: Value) -> str:
+    """Encode ``v`` as a result packet for the call ``v.node_call_id``.
+
+    ``value`` is the raw stored result (a list when several handlers or a
+    generator produced values); ``meta`` the user attributes of ``v.event``.
+
+    Raises:
+        TypeError: the value or an attribute cannot be encoded as JSON.
+    """
+    return result_packet(
+        getattr(v, "node_call_id", None), v.errors, _plain(v._value), _meta(v.event, True)
+    )
+
+
+def result_packet(id: Any, errors: bool, value: Any, meta: dict[str, Any]) -> str:
+    """The text of a result packet from its four fields."""
+    return json.dumps({"id": id, "errors": errors, "value": value, "meta": meta})
+
+
+def event_meta(event: Any) -> dict[str, Any]:
+    """The user attributes of ``event`` that a result packet carries back."""
+    return _meta(event, skip_dunders=True)
+
+
+def load_value(s: str | bytes) -> tuple[Any, Any, bool, dict[str, Any]]:
+    """Decode a result packet.
+
+    Returns:
+        ``(value, id, errors, meta)``, meta without dunder or excluded names.
+
+    Raises:
+        ValueError: not JSON, or not a result packet.
+        LookupError: a field is missing.
+    """
+    return value_from_packet(json.loads(s))
+
+
+def value_from_packet(data: Any) -> tuple[Any, Any, bool, dict[str, Any]]:
+    """`load_value` for a packet already decoded from JSON."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a result packet is a JSON object, not {type(data).__name__}")
+    meta = data["meta"]
+    if not isinstance(meta, dict):
+        raise ValueError(f"result meta must be an object, not {meta!r}")
+    meta = {k: v for k, v in meta.items() if not k.startswith("__") and k not in META_EXCLUDE}
+    return data["value"], data["id"], bool(data["errors"]), meta
+
+
+def _plain(value: Any) -> Any:
+    """A result with nested Values (a handler returned another event's Value) read through."""
+    if isinstance(value, Value):
+        return _plain(value.value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -130,6 +130,8 @@ class BasePoller(BaseComponent):
         self._read: _Watched = _Watched()
         self._write: _Watched = _Watched()
         self._targets: dict[Any, Any] = {}
+        # fd -> the component that asked to watch it (see _hand_over)
+        self._sources: dict[Any, Any] = {}
         self._in_poll = False
         self._poll_ident: int | None = None
         self._ctrl_recv, self._ctrl_send = _control_channel()
@@ -176,6 +178,7 @@ class BasePoller(BaseComponent):
         self._watch(fd, reading=True, writing=fd in self._write)
         self._read.append(fd)
         self._targets[fd] = getattr(source, "channel", "*")
+        self._sources[fd] = source
 
     def addWriter(self, source: Any, fd: Any) -> None:
         """Watch ``fd`` for writing; events go to ``source``'s channel.
@@ -186,6 +189,7 @@ class BasePoller(BaseComponent):
         self._watch(fd, reading=fd in self._read, writing=True)
         self._write.append(fd)
         self._targets[fd] = getattr(source, "channel", "*")
+        self._sources[fd] = source
 
     def removeReader(self, fd: Any) -> None:
         """Stop watching ``fd`` for reading."""
@@ -212,7 +216,27 @@ class BasePoller(BaseComponent):
         self._read.pop(fd, None)
         self._write.pop(fd, None)
         self._targets.pop(fd, None)
+        self._sources.pop(fd, None)
         self._forget(fd)
+
+    def _hand_over(self, source: Any, successor: BasePoller) -> None:
+        """Move every descriptor ``source`` watches here to ``successor``, same interest.
+
+        For a poller that leaves the tree while ``source`` stays (see
+        ``circuits.net._attach``). Each is forgotten here before it is added
+        there: two asyncio pollers share one asyncio loop's watches.
+
+        Raises:
+            ValueError: ``successor`` cannot watch a descriptor (which is then
+                watched by neither; those not yet moved stay here).
+        """
+        for fd in [fd for fd, s in self._sources.items() if s is source]:
+            reading, writing = fd in self._read, fd in self._write
+            self.discard(fd)
+            if reading:
+                successor.addReader(source, fd)
+            if writing:
+                successor.addWriter(source, fd)
 
     def getTarget(self, fd: Any) -> Any:
         """The channel events about ``fd`` go to (the parent if ``fd`` is unknown)."""
@@ -245,6 +269,7 @@ class BasePoller(BaseComponent):
             self._watch(fd, fd in self._read, fd in self._write)
         else:
             self._targets.pop(fd, None)
+            self._sources.pop(fd, None)
             self._forget(fd)
 
     def _close_with_poller(self, kernel_object: Any) -> None:

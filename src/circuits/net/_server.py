@@ -59,7 +59,7 @@ from ._common import (
 )
 from ._region import FileRegion
 from ._tls import handshake_step, server_context
-from .events import closed, connect, disconnect, error, read, ready, write
+from .events import closed, connect, disconnect, drained, error, read, ready, write
 
 __all__ = ["Server", "TCP6Server", "TCPServer", "UNIXServer"]
 
@@ -147,6 +147,7 @@ class Server(PollerUser):
         self._closeq: SocketSet = SocketSet()
         # Clients whose queue waits for the idle step (see write()).
         self._unsent: dict[Any, None] = {}
+        self._drain_waiters: set[Any] = set()  # sockets to fire drained() for
         # TLS sockets whose handshake is running -> (peer address, is a starttls upgrade)
         self._handshakes: dict[Any, tuple[Any, bool]] = {}
         self._bind = self.parse_bind_parameter(bind)
@@ -520,6 +521,23 @@ class Server(PollerUser):
             poller.removeWriter(sock)
         if sock in self._closeq:
             self._close(sock)
+        elif self._drain_waiters and sock in self._drain_waiters:
+            self._drain_waiters.discard(sock)
+            self.fire(drained(sock))
+
+    def pending_bytes(self, sock: Any) -> int:
+        """How many bytes are queued for ``sock`` and not yet sent."""
+        buffer = self._buffers.get(sock)
+        return sum(map(len, buffer)) if buffer else 0
+
+    def notify_when_drained(self, sock: Any) -> None:
+        """Fire ``drained(sock)`` once the queue of ``sock`` is empty (at once if it is)."""
+        if sock not in self._clients:
+            return
+        if self._buffers.get(sock):
+            self._drain_waiters.add(sock)
+        else:
+            self.fire(drained(sock))
 
     # -- closing -------------------------------------------------------------------
 
@@ -560,6 +578,7 @@ class Server(PollerUser):
         if self._poller is not None:
             self._poller.discard(sock)
         _drop_queue(self._buffers.pop(sock, None))
+        self._drain_waiters.discard(sock)
         self._closeq.pop(sock, None)
         self._unsent.pop(sock, None)
         if listener:

@@ -21,6 +21,7 @@ __all__ = [
     "connected",
     "disconnect",
     "disconnected",
+    "drained",
     "error",
     "read",
     "ready",
@@ -53,6 +54,15 @@ class connected(Event):
 
     def __init__(self, host: Any, port: Any) -> None:
         super().__init__(host, port)
+
+
+class drained(Event):
+    """Server: a socket's write queue has emptied: ``drained(sock)``.
+
+    Fired only for sockets whose ``Server.notify_when_drained(sock)`` asked
+    for it (once per request): producers use it to pause while a slow peer
+    catches up (back-pressure).
+    """
 
 
 class disconnected(Event):

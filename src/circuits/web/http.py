@@ -67,6 +67,8 @@ RedirectException = Redirect  # 3.2.5's name for it here
 log = logging.getLogger(__name__)
 
 _VERSIONS = {b"1.1": (1, 1), b"1.0": (1, 0)}
+# A streamed body is paused while this much is queued for its socket.
+STREAM_HIGH_WATER = 256 * 1024
 # Paths that URL normalisation leaves as they are, with "//" and "/." excluded.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
 
@@ -150,6 +152,7 @@ class HTTP(BaseComponent):
         self._encoding = encoding
         self._uri: URL | None = None
         self._conns: dict[Any, _Client] = {}
+        self._paused: dict[Any, Response] = {}  # streams waiting for their socket to drain
         self._next_sweep = 0.0
         self._switched: set[Any] = set()  # sockets a 101 handed to another protocol
 
@@ -435,11 +438,30 @@ class HTTP(BaseComponent):
             if data:
                 self.fire(write(sock, engine.send(Data(data))))
             if res.body and not res.done:
-                self.fire(stream(res, _next_chunk(res.body)))
+                transport = self._transport
+                if transport is not None and transport.pending_bytes(sock) >= STREAM_HIGH_WATER:
+                    # Back-pressure: the peer reads slower than the body is
+                    # made; pull the next chunk once the queue has drained.
+                    self._paused[sock] = res
+                    transport.notify_when_drained(sock)
+                else:
+                    self.fire(stream(res, _next_chunk(res.body)))
             return
         _close_body(res.body)
         self.fire(write(sock, engine.send(EndOfMessage())))
         self._finish(sock, client, res)
+
+    @property
+    def _transport(self) -> Any:
+        """The socket server, if it offers back-pressure (``pending_bytes``)."""
+        transport = getattr(self._server, "server", None)
+        return transport if hasattr(transport, "notify_when_drained") else None
+
+    @handler("drained")
+    def _on_drained(self, sock: Any) -> None:
+        res = self._paused.pop(sock, None)
+        if res is not None and not res.done:
+            self.fire(stream(res, _next_chunk(res.body)))
 
     def _switch(self, sock: Any, client: _Client, head: Http1Response) -> None:
         """Send a 101 head alone and hand the socket over (web.md §19, WebSockets).
@@ -473,6 +495,9 @@ class HTTP(BaseComponent):
 
     def _forget(self, sock: Any, close_it: bool = False) -> None:
         client = self._conns.pop(sock, None)
+        paused = self._paused.pop(sock, None)
+        if paused is not None:
+            _close_body(paused.body)
         if client is not None and client.res is not None:
             client.res.done = True
         if close_it:

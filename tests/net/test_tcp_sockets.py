@@ -10,6 +10,7 @@ import time
 import pytest
 
 from circuits import BaseComponent, Component, Event, handler
+from circuits.core.pollers import Poller
 from circuits.net.events import close, connect, write
 from circuits.net.sockets import (
     BACKLOG,
@@ -427,3 +428,23 @@ def test_closing_a_server_leaves_a_shared_listening_socket_working():
         conn, _ = theirs.accept()  # still accepting
         conn.close()
     theirs.close()
+
+
+def test_a_server_that_leaves_the_tree_closes_its_sockets(app):
+    """Left watched by the root's poller, a listener nobody accepts from would
+    spin the loop; it is closed instead, with its clients."""
+    m, rec, start = app
+    Poller().register(m)  # at the root: it stays when the server goes
+    server = TCPServer(("127.0.0.1", 0)).register(m)
+    start()
+    rec.wait_for("ready", "server")
+    port = server.port
+    peer = socket.create_connection(("127.0.0.1", port), timeout=5)
+    rec.wait_for("connect", "server")
+    server.unregister()
+    rec.wait_for("disconnect", "server")  # the client socket was closed
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    peer.settimeout(5)
+    assert peer.recv(1) == b""  # the server's side of it is closed
+    peer.close()

@@ -600,6 +600,13 @@ class Server(PollerUser):
         if isinstance(result, bytes):
             self.fire(write(value.event.args[0], result))
 
+    @handler("prepare_unregister", channel="*")
+    def _on_prepare_unregister(self, event: Any, component: Any) -> None:
+        # Leaving the tree: close the listener and the clients now; left
+        # watched, a readable listener nobody accepts from would spin the loop.
+        if event.in_subtree(self):
+            self.close()
+
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
         # At once: the loop is ending, a queued close() might never run, and

@@ -118,13 +118,6 @@ class BaseServer(BaseComponent):
         self.fire(close())
         Timer(3, terminate()).register(self)
 
-    @handler("prepare_unregister", channel="*")
-    def _on_prepare_unregister(self, event: Any, component: Any) -> None:
-        # Leaving the tree: close the listening socket and the clients now,
-        # as nothing will poll them afterwards.
-        if event.in_subtree(self):
-            self.server.close()
-
     @handler("terminate")
     def _on_terminate(self) -> None:
         raise SystemExit(0)

@@ -1,13 +1,21 @@
-"""Helpers for the node tests: running managers, an event recorder, an in-memory transport."""
+"""Helpers for the node tests: running managers, an event recorder, an in-memory transport,
+and nodes with an application to run on a real broker."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from typing import NamedTuple
 
-from circuits import BaseComponent, Manager, handler
-from circuits.node._transport import Delivery, Target, Transport
+from tests.node.brokers import wait_until
+
+import circuits
+from circuits import BaseComponent, Component, Event, Manager, handler
+from circuits.node import Node, remote
+from circuits.node._transport import Backoff, Delivery, Target, Transport
 
 
 class Recorder(BaseComponent):
@@ -140,3 +148,201 @@ class MemoryTransport(Transport):
     @property
     def connected(self) -> bool:
         return self.name in BUS.nodes
+
+
+# -- nodes on a real broker (test_node_redis.py, test_node_nats.py) -------------------
+
+# Reconnect at once after a broker restart: a test waits for it.
+FAST_BACKOFF = Backoff(initial=0.05, maximum=0.2, jitter=0.0)
+
+
+class hello(Event):
+    pass
+
+
+class boom(Event):
+    pass
+
+
+class note(Event):
+    pass
+
+
+class job(Event):
+    pass
+
+
+class App(Component):
+    """What a node runs for others; records what came, wakes waiters."""
+
+    channel = "app"
+
+    def init(self, name=""):
+        self.node_name = name
+        self.notes = []
+        self.jobs = []
+        self._cond = threading.Condition()
+
+    def hello(self, x):
+        return f"{self.node_name}: Hi {x}"
+
+    def boom(self):
+        raise ValueError("no way")
+
+    def note(self, text):
+        with self._cond:
+            self.notes.append(text)
+            self._cond.notify_all()
+
+    def job(self, i):
+        with self._cond:
+            self.jobs.append(i)
+            self._cond.notify_all()
+        return i
+
+    def wait_until(self, predicate, what, timeout=5.0):
+        with self._cond:
+            assert self._cond.wait_for(predicate, timeout), (
+                f"{self.node_name}: timed out waiting for {what} (notes={self.notes},"
+                f" jobs={self.jobs})"
+            )
+
+
+class AsyncApp(App):
+    """`App` with ``async def`` handlers that await asyncio: for a node under run_async()."""
+
+    # (override: a subclass's handler otherwise runs besides the base class's)
+    @handler("hello", override=True)
+    async def hello(self, x):
+        await asyncio.sleep(0.001)  # an asyncio awaitable: only run_async() allows it
+        return f"{self.node_name}: Hi {x}"
+
+    @handler("boom", override=True)
+    async def boom(self):
+        await asyncio.sleep(0.001)
+        raise ValueError("no way")
+
+
+class Member(NamedTuple):
+    node: Node
+    app: App
+    manager: Manager
+    rec: Recorder
+
+
+def start_member(loops, url, name, **kwargs) -> Member:
+    """A Node named ``name`` and an `App`, in a Manager of their own, connected."""
+    kwargs.setdefault("backoff", copy.copy(FAST_BACKOFF))
+    node = Node(url=url, name=name, **kwargs)
+    app = App(name)
+    m, rec = loops.start(node, app)
+    rec.wait_for("connected_to", channel="node")
+    return Member(node, app, m, rec)
+
+
+def start_async_member(loops, url, name, **kwargs) -> Member:
+    """As `start_member`, with an `AsyncApp`, run by ``circuits.run_async`` in a thread."""
+    kwargs.setdefault("backoff", copy.copy(FAST_BACKOFF))
+    m = Manager()
+    rec = Recorder().register(m)
+    node = Node(url=url, name=name, **kwargs).register(m)
+    app = AsyncApp(name).register(m)
+    thread = threading.Thread(target=circuits.run_async, args=(m,), name=name, daemon=True)
+    thread.start()
+    loops.running.append((m, thread))
+    rec.wait_for("connected_to", channel="node")
+    return Member(node, app, m, rec)
+
+
+def fire_all_and_wait(m, rec, events, timeout=5.0):
+    """Fire ``events`` (remote/to_group) on ``m`` at once; wait until every Value is done."""
+    values = []
+    for event in events:
+        event.success = True
+        event.failure = True
+        values.append(m.fire(event))
+    rec.wait_until(
+        lambda: all(v._done for v in values), timeout, f"the results of {len(values)} calls"
+    )
+    return values
+
+
+def own_broadcasts(member):
+    """The member's own broadcasts, echoed back by the engine, once fully handled."""
+    return [
+        e
+        for e in member.rec.find("_node_delivery")
+        if e.args[1].target.mode == "broadcast" and e.value._done
+    ]
+
+
+def flush_after(sender, receiver):
+    """After a broker restart, let ``sender`` flush what it kept only once ``receiver`` is back.
+
+    Broadcast and node messages are fire-and-forget on both brokers: sent
+    before the receiver has subscribed again, they would be lost. The
+    sender's transport reports "connected" before it flushes, so its report
+    waits (in the transport's thread) for the receiver's second ``connected_to``.
+    """
+    report = sender.node.transport.on_state
+
+    def on_state(state, error):
+        if state == "connected":
+            wait_until(
+                lambda: len(receiver.rec.find("connected_to")) >= 2, "the receiver to reconnect"
+            )
+        report(state, error)
+
+    sender.node.transport.on_state = on_state
+
+
+class go(Event):
+    pass
+
+
+class AsyncCaller(Component):
+    """Runs under run_async(): an async handler awaits remote calls."""
+
+    channel = "caller"
+
+    async def go(self, target):
+        results = {}
+        value = await self.call(remote(hello("async"), target, channel="app"))
+        results["value"] = value.value
+        value = await self.call(remote(boom(), target, channel="app"))
+        results["error"] = error_of(value)
+        value = await self.call(remote(hello("late"), "ghost", channel="app", timeout=0.2))
+        results["timeout"] = error_of(value)
+        await asyncio.sleep(0)  # an asyncio awaitable: only run_async() allows it
+        return results
+
+
+def error_of(value):
+    try:
+        value.outcome()
+    except Exception as exc:
+        return exc
+    return None
+
+
+def run_async_caller(url, target):
+    """Run a caller node under ``await app.run_async()``; what its ``go`` handler returns."""
+
+    async def main():
+        m = Manager()
+        rec = Recorder().register(m)
+        Node(url=url, name="asyncio-caller", backoff=copy.copy(FAST_BACKOFF)).register(m)
+        AsyncCaller().register(m)
+        running = asyncio.create_task(m.run_async())
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 5
+            while not rec.find("connected_to", "node"):
+                assert loop.time() < deadline, "the asyncio caller did not connect"
+                await asyncio.sleep(0.01)
+            return await asyncio.wait_for(m.fire(go(target), "caller"), 10)
+        finally:
+            m.stop()
+            await asyncio.wait_for(running, 5)
+
+    return asyncio.run(main())

@@ -8,7 +8,8 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from tests.node.nats_harness import TIMEOUT_S, Inbox, NatsServer, find_nats_server, free_port
+from tests.node.brokers import TIMEOUT_S, NatsServer, find_nats_server, free_port, nats_server
+from tests.node.nats_harness import Inbox
 
 from circuits.node._nats import NatsTransport, _matches
 from circuits.node._transport import Backoff, BufferFull, Target, TransportError
@@ -28,11 +29,9 @@ def nats_binary():
 
 
 @pytest.fixture
-def server(nats_binary):
-    srv = NatsServer(nats_binary)
-    srv.start()
-    yield srv
-    srv.stop()
+def server():
+    with nats_server() as srv:
+        yield srv
 
 
 @pytest.fixture

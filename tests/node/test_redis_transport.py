@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -12,84 +9,20 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from tests.node.brokers import TIMEOUT_S, free_port, redis_server, wait_until
 
 from circuits.node._redis import GROUP_PREFIX, RedisTransport
 from circuits.node._transport import Backoff, BufferFull, Delivery, Target, TransportError
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT_S = 5.0
 FAST = Backoff(initial=0.05, maximum=0.2, jitter=0.0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(condition, what: str, timeout: float = TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        threading.Event().wait(0.01)
-
-
-class RedisServer:
-    """One redis-server process on a fixed port; can be stopped and started again."""
-
-    def __init__(self, binary: str, port: int, cwd) -> None:
-        self.binary, self.port, self.cwd = binary, port, cwd
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        redis = pytest.importorskip("redis")
-        # No RDB or AOF files: a restart starts empty, as a crashed cache would.
-        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        argv += ["--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=self.cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        try:
-            wait_until(lambda: _pings(client, redis), "redis-server to answer PING")
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(TIMEOUT_S)
-            self.proc = None
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url, socket_timeout=2)
-
-
-def _pings(client, redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 @pytest.fixture
 def server(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no redis-server binary on PATH: RedisTransport needs a real server")
-    srv = RedisServer(binary, free_port(), tmp_path)
-    srv.start()
-    try:
+    with redis_server(tmp_path) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 class Node:
@@ -148,14 +81,6 @@ def nodes():
         node.transport.stop()
 
 
-def pending(server: RedisServer, group: str) -> int:
-    client = server.client()
-    try:
-        return int(client.xpending(GROUP_PREFIX + group, group)["pending"])
-    finally:
-        client.close()
-
-
 def test_broadcast_fans_out_to_every_subscriber(server, nodes):
     a, b, c = (nodes(server.url, n) for n in "abc")
     a.transport.send(b"hello", Target.broadcast("news"))
@@ -212,7 +137,7 @@ def test_group_delivers_each_message_to_exactly_one_member(server, nodes):
     for i in range(n):
         sender.transport.send(b"job %d" % i, Target.group("jobs"))
     wait_until(lambda: sum(w.count() for w in workers) >= n, f"{n} group deliveries")
-    wait_until(lambda: pending(server, "jobs") == 0, "every delivery acked")
+    wait_until(lambda: server.pending("jobs") == 0, "every delivery acked")
     got = Counter(p for w in workers for p in w.payloads())
     assert got == Counter(b"job %d" % i for i in range(n))
     assert sender.count() == 0
@@ -238,11 +163,11 @@ def test_crashed_members_pending_messages_go_to_another_member(server, nodes):
         crashing.transport.send(b"job %d" % i, Target.group("jobs"))
     wait_until(lambda: crashing.count() == n, "deliveries to the member that crashes")
     crashing.transport.stop()  # never acked: all n stay pending under its name
-    assert pending(server, "jobs") == n
+    assert server.pending("jobs") == n
 
     survivor = nodes(server.url, "survivor", groups=["jobs"], claim_idle=0.3)
     wait_until(lambda: survivor.count() >= n, "claimed deliveries")
-    wait_until(lambda: pending(server, "jobs") == 0, "claimed entries acked")
+    wait_until(lambda: server.pending("jobs") == 0, "claimed entries acked")
     assert sorted(survivor.payloads()) == sorted(b"job %d" % i for i in range(n))
 
 
@@ -259,7 +184,7 @@ def test_restarted_member_rereads_its_own_pending_messages(server, nodes):
     assert member.up.wait(TIMEOUT_S)
     wait_until(lambda: member.count() == 4, "pending redelivered after restart")
     assert member.payloads() == [b"one", b"two", b"one", b"two"]
-    wait_until(lambda: pending(server, "jobs") == 0, "redeliveries acked")
+    wait_until(lambda: server.pending("jobs") == 0, "redeliveries acked")
 
 
 def test_reconnects_after_server_restart_and_flushes_buffer(server, nodes):

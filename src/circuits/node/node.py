@@ -31,7 +31,7 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -121,6 +121,9 @@ class Node(BaseComponent):
             the link is down; beyond it sending raises `BufferFull`.
         call_timeout: default seconds a remote call may take (``None``: no limit).
         backoff: the reconnection schedule of the transport.
+        transport_options: more keyword arguments for the ``redis://`` or
+            ``nats://`` transport, such as ``{"claim_idle": 5.0}`` (Redis:
+            seconds before another group member takes over an unacked message).
         **kwargs: passed to the node `Server` (``server_ip``, firewalls,
             ``bufsize``, ...); ``receive_event_firewall`` and
             ``send_event_firewall`` also apply to transport messages
@@ -141,6 +144,7 @@ class Node(BaseComponent):
         buffer_limit: int = BUFFER_LIMIT,
         call_timeout: float | None = None,
         backoff: Backoff | None = None,
+        transport_options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(channel=channel)
@@ -161,6 +165,11 @@ class Node(BaseComponent):
         if url is not None:
             self.url = split = urlsplit(url)
             if split.scheme == "tcp":
+                if transport_options:
+                    raise TypeError(
+                        f"transport_options={transport_options!r} apply to redis:// and"
+                        f" nats:// nodes, not to {url!r}"
+                    )
                 if port is not None:
                     raise ValueError(f"give either port={port!r} or url={url!r}, not both")
                 if split.port is None:
@@ -182,7 +191,12 @@ class Node(BaseComponent):
                     on_state=self._transport_state,
                     buffer_limit=buffer_limit,
                     backoff=backoff,
+                    **dict(transport_options or {}),
                 )
+        elif transport_options:
+            raise TypeError(
+                f"transport_options={transport_options!r} need a redis:// or nats:// url"
+            )
         if port is not None:
             self.server = Server(port, channel=channel, **kwargs).register(self)
 
@@ -495,6 +509,10 @@ class Node(BaseComponent):
         if state == "connected":
             log.info("node %r: connected to %s://%s", self.node_name, url.scheme, url.netloc)
             self.fire(connected_to(*args))
+        elif not self._transport_started:
+            # The node stopped its transport (which may report that): no warning.
+            log.debug("node %r: closed %s://%s", self.node_name, url.scheme, url.netloc)
+            self.fire(disconnected_from(*args))
         else:
             log.warning(
                 "node %r: lost %s://%s (%s); reconnecting, messages are kept meanwhile",

@@ -269,10 +269,16 @@ def fire_all_and_wait(m, rec, events, timeout=5.0):
 
 def own_broadcasts(member):
     """The member's own broadcasts, echoed back by the engine, once fully handled."""
+    # Transports that read several messages at once hand them over as one
+    # _node_deliveries event (a list); the others as _node_delivery events.
+    singles = [(e, [e.args[1]]) for e in member.rec.find("_node_delivery")]
+    batches = [(e, e.args[1]) for e in member.rec.find("_node_deliveries")]
     return [
-        e
-        for e in member.rec.find("_node_delivery")
-        if e.args[1].target.mode == "broadcast" and e.value._done
+        d
+        for e, deliveries in singles + batches
+        if e.value._done
+        for d in deliveries
+        if d.target.mode == "broadcast"
     ]
 
 

@@ -130,18 +130,47 @@ class ResultEnvelope:
     error: dict[str, Any] | None
 
 
-def encode_call(sender: str, id: int, reply: bool, event_packet: str) -> bytes:
-    """A call envelope around ``event_packet`` (the text of ``dump_event(e, id)``)."""
-    head = json.dumps(
-        {"circuits": ENVELOPE_VERSION, "kind": "call", "from": sender, "id": id, "reply": reply}
-    )
-    return f'{head[:-1]}, "event": {event_packet}}}'.encode()
+def encode_call(sender: str, id: int, reply: bool, event_packet: str | dict[str, Any]) -> bytes:
+    """A call envelope around ``event_packet``.
+
+    Args:
+        sender: this node's name.
+        id: the call id (also the packet's).
+        reply: whether a result is expected.
+        event_packet: the packet as a dict (``utils.event_packet``: the
+            envelope is then one ``json.dumps``), or as the text of
+            ``dump_event(e, id)``. Both give the same bytes.
+
+    Raises:
+        TypeError: the packet holds a value JSON cannot encode.
+    """
+    head = {"circuits": ENVELOPE_VERSION, "kind": "call", "from": sender, "id": id, "reply": reply}
+    if isinstance(event_packet, dict):
+        head["event"] = event_packet
+        return json.dumps(head).encode()
+    return f'{json.dumps(head)[:-1]}, "event": {event_packet}}}'.encode()
 
 
-def encode_result(sender: str, id: int, result_packet: str, error: dict[str, str] | None) -> bytes:
-    """A result envelope around ``result_packet`` (the text of a result packet)."""
-    head = json.dumps({"circuits": ENVELOPE_VERSION, "kind": "result", "from": sender, "id": id})
-    return f'{head[:-1]}, "result": {result_packet}, "error": {json.dumps(error)}}}'.encode()
+def encode_result(
+    sender: str, id: int, result_packet: str | dict[str, Any], error: dict[str, str] | None
+) -> bytes:
+    """A result envelope around ``result_packet`` (a dict, or the text of one).
+
+    Raises:
+        TypeError: the packet (a dict) holds a value JSON cannot encode.
+    """
+    head: dict[str, Any] = {
+        "circuits": ENVELOPE_VERSION,
+        "kind": "result",
+        "from": sender,
+        "id": id,
+    }
+    if isinstance(result_packet, dict):
+        head["result"] = result_packet
+        head["error"] = error
+        return json.dumps(head).encode()
+    text = json.dumps(head)[:-1]
+    return f'{text}, "result": {result_packet}, "error": {json.dumps(error)}}}'.encode()
 
 
 def decode(payload: bytes) -> CallEnvelope | ResultEnvelope:

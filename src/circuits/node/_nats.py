@@ -20,9 +20,13 @@ Subjects map the three delivery modes of `Target`:
 Theory of operation: nats-py is an asyncio client, so each transport runs one
 asyncio event loop in one daemon worker thread. `send` only appends to a deque
 (under a lock, so `BufferFull` is decided synchronously in the caller's
-thread) and wakes the loop with ``call_soon_threadsafe``; a single pump task on
-the loop publishes the deque in order while the client is connected, so the
-messages of one transport leave in the order they were sent. While the link is
+thread) and, only when the pump sleeps, wakes the loop with
+``call_soon_threadsafe`` (a burst of sends costs one wake-up); a single pump
+task on the loop takes the deque in batches and publishes them in order while
+the client is connected, so the messages of one transport leave in the order
+they were sent (nats-py buffers the batch and writes it at once). Messages
+received during one pass of the loop reach the Node as one batch
+(`DeliveryBatch`, ``deliver_many``). While the link is
 down they stay in the deque (at most ``buffer_limit`` of them) and the pump
 resumes on reconnection.
 
@@ -53,6 +57,7 @@ from ._transport import (
     Backoff,
     BufferFull,
     Delivery,
+    DeliveryBatch,
     Target,
     Transport,
     TransportError,
@@ -77,6 +82,8 @@ DEFAULT_PORT = 4222  # the port NATS servers listen on unless told otherwise
 CONNECT_TIMEOUT_S = 2
 # stop() bounds the final flush + close so a dead server cannot hang shutdown.
 STOP_TIMEOUT_S = 2.0
+# Messages the pump takes from the queue per lock acquisition.
+SEND_BATCH = 500
 
 
 class NatsTransport(Transport):
@@ -113,6 +120,7 @@ class NatsTransport(Transport):
         on_state: Callable[[str, BaseException | None], None] | None = None,
         buffer_limit: int = BUFFER_LIMIT,
         backoff: Backoff | None = None,
+        deliver_many: Callable[[list[Delivery]], None] | None = None,
     ) -> None:
         try:
             import nats.aio.client
@@ -128,6 +136,7 @@ class NatsTransport(Transport):
             on_state=on_state,
             buffer_limit=buffer_limit,
             backoff=backoff,
+            deliver_many=deliver_many,
         )
         self._client_class = nats.aio.client.Client
         self._nats_error = nats.errors.Error
@@ -150,6 +159,10 @@ class NatsTransport(Transport):
         self._wakeup = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._nc: Client | None = None
+        self._batch: DeliveryBatch | None = None
+        # The pump sleeps on _wakeup only after setting _idle (under _lock),
+        # so send() pays for call_soon_threadsafe once per sleep.
+        self._idle = False
 
     # -- the Transport API (any thread) ------------------------------------
 
@@ -163,6 +176,7 @@ class NatsTransport(Transport):
         if self._stopped:
             raise TransportError(f"nats transport {self.name!r} was stopped; make a new one")
         self._loop = asyncio.new_event_loop()
+        self._batch = DeliveryBatch(self._loop, self._hand_over)
         self._thread = threading.Thread(
             target=self._run, name=f"circuits-nats-{self.name}", daemon=True
         )
@@ -214,6 +228,12 @@ class NatsTransport(Transport):
                     f"already wait (buffer_limit={self.buffer_limit})"
                 )
             self._queue.append((subject, bytes(payload)))
+            if not self._idle:
+                return
+            self._idle = False
+        self._wake_pump()
+
+    def _wake_pump(self) -> None:
         loop = self._loop
         if loop is not None:
             try:
@@ -237,6 +257,8 @@ class NatsTransport(Transport):
         except Exception:
             log.exception("nats transport %r: worker failed", self.name)
         finally:
+            if self._batch is not None:
+                self._batch.flush()  # read before the stop: still handed over
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
@@ -254,12 +276,15 @@ class NatsTransport(Transport):
             connect.cancel()
             await asyncio.wait({connect}, timeout=STOP_TIMEOUT_S)
         await stop
+        # The pump first (it puts back what it holds), so _shutdown publishes
+        # the rest in order.
+        pump.cancel()
+        await asyncio.gather(pump, return_exceptions=True)
         try:
             await asyncio.wait_for(self._shutdown(), STOP_TIMEOUT_S)
         except asyncio.TimeoutError:
             log.warning("nats transport %r: close took over %s s", self.name, STOP_TIMEOUT_S)
-        for task in (pump, connect):
-            task.cancel()
+        connect.cancel()
         await asyncio.gather(pump, connect, return_exceptions=True)
         with self._lock:
             self._connected = False
@@ -360,37 +385,56 @@ class NatsTransport(Transport):
         return on_message
 
     def _deliver(self, delivery: Delivery) -> None:
+        assert self._batch is not None
+        self._batch.add(delivery)
+
+    def _hand_over(self, deliveries: list[Delivery]) -> None:
         try:
-            self.deliver(delivery)
+            self.deliver_many(deliveries)
         except Exception:
-            log.exception("nats transport %r: deliver failed for %r", self.name, delivery.target)
+            log.exception(
+                "nats transport %r: deliver_many failed for %d messages", self.name, len(deliveries)
+            )
 
     async def _pump(self) -> None:
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
             await self._publish_queued()
+            with self._lock:
+                if self._queue and (nc := self._nc) is not None and nc.is_connected:
+                    continue  # sent meanwhile
+                self._wakeup.clear()
+                self._idle = True
+            await self._wakeup.wait()
 
     async def _publish_queued(self) -> None:
         while (nc := self._nc) is not None and nc.is_connected:
             with self._lock:
-                if not self._queue:
+                n = min(len(self._queue), SEND_BATCH)
+                if not n:
                     return
-                subject, payload = self._queue[0]
-            try:
-                await nc.publish(subject, payload)
-            except self._nats_error as exc:
-                if not nc.is_connected:
-                    return  # keep it; the reconnection wakes us again
-                log.warning(
-                    "nats transport %r: dropped a %d-byte message for %r: %r",
-                    self.name,
-                    len(payload),
-                    subject,
-                    exc,
-                )
-            with self._lock:
-                self._queue.popleft()
+                batch = [self._queue.popleft() for _ in range(n)]
+            for index, (subject, payload) in enumerate(batch):
+                try:
+                    await nc.publish(subject, payload)
+                except asyncio.CancelledError:
+                    # (only while nats-py waits for its full buffer to drain:
+                    # this message is in it) keep the rest, in order
+                    with self._lock:
+                        self._queue.extendleft(reversed(batch[index + 1 :]))
+                    raise
+                except self._nats_error as exc:
+                    if not nc.is_connected:
+                        # keep the rest, in order; the reconnection wakes us again
+                        with self._lock:
+                            self._queue.extendleft(reversed(batch[index:]))
+                        return
+                    log.warning(
+                        "nats transport %r: dropped a %d-byte message for %r: %r",
+                        self.name,
+                        len(payload),
+                        subject,
+                        exc,
+                    )
 
     async def _shutdown(self) -> None:
         nc = self._nc

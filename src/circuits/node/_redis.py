@@ -13,14 +13,23 @@ installed). The loop runs *sessions*: connect, subscribe, make sure each
 consumer group exists, report ``"connected"``, then run concurrently
 
 * the sender, which takes queued messages and acknowledgements in batches
-  and writes each batch as one pipeline (one round trip however many);
-* the pub/sub reader, delivering broadcast and node messages;
+  and writes each batch on its own connection (not the pool's): the
+  commands packed by redis-py (``pack_commands``), one write, then one
+  reply read per command;
+* the pub/sub reader, a blocking read of the raw replies (no per-message
+  timeout or message dict), delivering broadcast and node messages;
 * one reader per group: first this consumer's own pending entries (id
   ``0``: what a previous run of the same node received but never acked),
   then new ones (``>``), blocking at most `READ_BLOCK_MS` per call;
 * housekeeping: a PING that notices a silent server, and XAUTOCLAIM, which
   takes over entries another member left unacked for ``claim_idle`` seconds
   (that member crashed or hangs) and delivers them here.
+
+What the readers get during one pass of the worker loop is handed to the
+Node as one batch (`DeliveryBatch`, ``deliver_many``). The sender's and the
+pub/sub connection have no socket timeout (an idle subscriber must wait
+forever): a server that stops answering is noticed by housekeeping's PING,
+whose failure ends the session like any other error.
 
 Any error in any of them ends the session: everything is torn down, the
 state goes ``"disconnected"`` and the next session starts after
@@ -45,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -56,6 +66,7 @@ from ._transport import (
     Backoff,
     BufferFull,
     Delivery,
+    DeliveryBatch,
     Target,
     Transport,
     TransportError,
@@ -65,6 +76,7 @@ from ._transport import (
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
+    from redis.asyncio.connection import AbstractConnection
 
 __all__ = ["RedisTransport"]
 
@@ -98,6 +110,9 @@ STOP_FLUSH_S = 1.0
 # Ending a session: how long cancelled tasks get before their connections are closed.
 UNWIND_S = 0.2
 JOIN_TIMEOUT_S = 5.0
+
+# Pub/sub channels whose Target is remembered (a reader sees few distinct ones).
+TARGET_CACHE_SIZE = 1_024
 
 _Kind = Literal["publish", "xadd"]
 _Ack = tuple[str, str, bytes]  # stream, group, entry id
@@ -141,6 +156,7 @@ class RedisTransport(Transport):
         buffer_limit: int = BUFFER_LIMIT,
         backoff: Backoff | None = None,
         claim_idle: float = CLAIM_IDLE_S,
+        deliver_many: Callable[[list[Delivery]], None] | None = None,
     ) -> None:
         try:
             import redis.asyncio  # noqa: F401  (only to fail early, here)
@@ -161,6 +177,7 @@ class RedisTransport(Transport):
             on_state=on_state,
             buffer_limit=buffer_limit,
             backoff=backoff,
+            deliver_many=deliver_many,
         )
         self.claim_idle = claim_idle
         # host:port/db for log lines: never the password.
@@ -180,6 +197,8 @@ class RedisTransport(Transport):
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._epoch = 0  # bumped when a session ends; see _session_alive
+        self._batch: DeliveryBatch | None = None
+        self._targets: dict[bytes, Target] = {}
 
     # -- public API ------------------------------------------------------------------
 
@@ -199,6 +218,7 @@ class RedisTransport(Transport):
             self._stopping = asyncio.Event()
             loop = asyncio.new_event_loop()
             self._loop = loop
+            self._batch = DeliveryBatch(loop, self._hand_over)
             self._thread = threading.Thread(
                 target=self._run, args=(loop,), name=f"circuits-redis-{self.name}", daemon=True
             )
@@ -274,6 +294,8 @@ class RedisTransport(Transport):
         except Exception:
             log.exception("redis transport %r: worker crashed", self.name)
         finally:
+            if self._batch is not None:
+                self._batch.flush()  # read before the stop: still handed over
             self._set_connected(False)
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
@@ -313,10 +335,12 @@ class RedisTransport(Transport):
             retry=Retry(NoBackoff(), 0),
             client_name=f"circuits:{self.name}",
         )
+        pool = client.connection_pool
+        publisher = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
         tasks: list[asyncio.Task[None]] = []
         stopping = asyncio.ensure_future(self._stopping.wait())
         # Setting up may hang until a timeout; stop() must not wait for it.
-        setup = asyncio.ensure_future(self._setup(client))
+        setup = asyncio.ensure_future(self._setup(client, publisher))
         try:
             await asyncio.wait([setup, stopping], return_when=asyncio.FIRST_COMPLETED)
             if not setup.done():
@@ -327,7 +351,7 @@ class RedisTransport(Transport):
             self._report("connected", None)
             epoch = self._epoch
             tasks = [
-                asyncio.ensure_future(self._send_loop(client, epoch)),
+                asyncio.ensure_future(self._send_loop(publisher, epoch)),
                 asyncio.ensure_future(self._pubsub_loop(pubsub, epoch)),
                 asyncio.ensure_future(self._housekeeping(client, epoch)),
                 *(asyncio.ensure_future(self._group_loop(client, g, epoch)) for g in self.groups),
@@ -356,10 +380,15 @@ class RedisTransport(Transport):
                     await resource.aclose()
                 except Exception as exc:
                     log.debug("redis transport %r: close: %r", self.name, exc)
+            try:
+                await publisher.disconnect(nowait=True)
+            except Exception as exc:
+                log.debug("redis transport %r: close: %r", self.name, exc)
             await asyncio.gather(*everything, return_exceptions=True)
 
-    async def _setup(self, client: Redis) -> PubSub:
+    async def _setup(self, client: Redis, publisher: AbstractConnection) -> PubSub:
         await client.ping()
+        await publisher.connect()  # type: ignore[no-untyped-call]
         pubsub = await self._subscribe(client)
         for group in self.groups:
             await self._ensure_group(client, group)
@@ -416,7 +445,7 @@ class RedisTransport(Transport):
 
     # -- sending ---------------------------------------------------------------------
 
-    async def _send_loop(self, client: Redis, epoch: int) -> None:
+    async def _send_loop(self, conn: AbstractConnection, epoch: int) -> None:
         while self._session_alive(epoch):
             self._wakeup.clear()
             with self._lock:
@@ -431,7 +460,7 @@ class RedisTransport(Transport):
                 await self._wakeup.wait()
                 continue
             try:
-                await self._write(client, batch, acks)
+                await self._write(conn, batch, acks)
             except BaseException:
                 # Unknown how much of the pipeline arrived: send it all again
                 # (at-least-once), ahead of anything queued meanwhile.
@@ -441,26 +470,32 @@ class RedisTransport(Transport):
                 raise
 
     async def _write(
-        self, client: Redis, batch: list[tuple[_Kind, str, bytes]], acks: list[_Ack]
+        self, conn: AbstractConnection, batch: list[tuple[_Kind, str, bytes]], acks: list[_Ack]
     ) -> None:
-        pipe = client.pipeline(transaction=False)
+        from redis.exceptions import ResponseError
+
+        commands: list[tuple[Any, ...]] = []
+        append = commands.append
         for kind, key, payload in batch:
             if kind == "publish":
-                pipe.publish(key, payload)
-            else:
-                pipe.xadd(key, {PAYLOAD_FIELD: payload}, maxlen=GROUP_STREAM_MAXLEN)
+                append(("PUBLISH", key, payload))
+            else:  # as redis-py's xadd(key, {p: payload}, maxlen=...) writes it
+                maxlen = ("MAXLEN", "~", GROUP_STREAM_MAXLEN)
+                append(("XADD", key, *maxlen, "*", PAYLOAD_FIELD, payload))
         by_group: dict[tuple[str, str], list[bytes]] = {}
         for stream, group, entry_id in acks:
             by_group.setdefault((stream, group), []).append(entry_id)
         for (stream, group), ids in by_group.items():
-            pipe.xack(stream, group, *ids)
-        # raise_on_error=False: a command the server refuses (a key of the
-        # wrong type, say) is logged and dropped instead of retried forever;
-        # connection errors still raise.
-        replies = await pipe.execute(raise_on_error=False)
-        for reply in replies:
-            if isinstance(reply, Exception):
-                log.error("redis transport %r: server refused a command: %s", self.name, reply)
+            append(("XACK", stream, group, *ids))
+        await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+        # Every reply is read, so the next batch starts on a clean connection.
+        # A command the server refuses (a key of the wrong type, say) is
+        # logged and dropped instead of retried forever; connection errors raise.
+        for _ in commands:
+            try:
+                await conn.read_response()
+            except ResponseError as exc:
+                log.error("redis transport %r: server refused a command: %s", self.name, exc)
 
     # -- receiving: pub/sub ----------------------------------------------------------
 
@@ -496,26 +531,61 @@ class RedisTransport(Transport):
         return pubsub
 
     async def _pubsub_loop(self, pubsub: PubSub, epoch: int) -> None:
-        while self._session_alive(epoch) and not self._stopping.is_set():
-            message = await pubsub.get_message(timeout=READ_BLOCK_MS / 1000)
-            if message is not None:
-                self._on_pubsub(message)
+        # The raw replies, read as they come (math.inf: no timeout, see the
+        # module docstring; push_request: as PubSub reads them, since hiredis
+        # returns them as push notifications): [b"message", channel, data] or
+        # [b"pmessage", pattern, channel, data]. The loop is cancelled to stop.
+        conn = pubsub.connection
+        assert conn is not None
+        read = conn.read_response
+        batch = self._batch
+        assert batch is not None
+        targets = self._targets
+        while self._session_alive(epoch):
+            reply = await read(timeout=math.inf, push_request=True)
+            if not isinstance(reply, list) or len(reply) < 3:
+                continue
+            kind = reply[0]
+            if kind == b"message":
+                channel, data = reply[1], reply[2]
+            elif kind == b"pmessage" and len(reply) == 4:
+                channel, data = reply[2], reply[3]
+            else:
+                continue  # (un)subscribe confirmations, pong
+            target = targets.get(channel)
+            if target is None:
+                target = self._target(channel)
+            batch.add(Delivery(data, target))
+
+    def _target(self, channel: bytes) -> Target:
+        name = channel.decode("utf-8", "replace")
+        if name.startswith(NODE_PREFIX):
+            target = Target.node(name[len(NODE_PREFIX) :])
+        else:
+            target = Target.broadcast(name[len(BCAST_PREFIX) :])
+        if len(self._targets) >= TARGET_CACHE_SIZE:
+            self._targets.clear()
+        self._targets[channel] = target
+        return target
 
     def _on_pubsub(self, message: dict[str, Any]) -> None:
         if message["type"] not in ("message", "pmessage"):
             return
-        channel = message["channel"].decode("utf-8", "replace")
-        if channel.startswith(NODE_PREFIX):
-            target = Target.node(channel[len(NODE_PREFIX) :])
-        else:
-            target = Target.broadcast(channel[len(BCAST_PREFIX) :])
-        self._deliver(Delivery(message["data"], target))
+        self._deliver(Delivery(message["data"], self._target(message["channel"])))
 
     def _deliver(self, delivery: Delivery) -> None:
+        assert self._batch is not None
+        self._batch.add(delivery)
+
+    def _hand_over(self, deliveries: list[Delivery]) -> None:
         try:
-            self.deliver(delivery)
+            self.deliver_many(deliveries)
         except Exception:
-            log.exception("redis transport %r: deliver() failed for %r", self.name, delivery.target)
+            log.exception(
+                "redis transport %r: deliver_many() failed for %d messages",
+                self.name,
+                len(deliveries),
+            )
 
     # -- receiving: groups -----------------------------------------------------------
 

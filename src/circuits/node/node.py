@@ -61,7 +61,14 @@ from .events import (
 )
 from .protocol import Firewall, Outgoing
 from .server import Server as Server
-from .utils import dump_event, event_from_packet, result_packet, value_from_packet
+from .utils import (
+    _plain,
+    event_from_packet,
+    event_meta,
+    event_packet,
+    result_packet,
+    value_from_packet,
+)
 
 __all__ = [
     "BaseComponent",
@@ -86,6 +93,10 @@ RECONNECT_MAX_S = 60.0
 
 class _node_delivery(Event):
     """Internal: a transport handed over a message: ``_node_delivery(node, delivery)``."""
+
+
+class _node_deliveries(Event):
+    """Internal: messages read together: ``_node_deliveries(node, [delivery, ...])``."""
 
 
 class _node_state(Event):
@@ -193,6 +204,9 @@ class Node(BaseComponent):
                     backoff=backoff,
                     **dict(transport_options or {}),
                 )
+                # Assigned, not passed: a registered transport whose __init__
+                # does not take deliver_many still gets batches handed over.
+                self.transport.deliver_many = self._deliver_many
         elif transport_options:
             raise TypeError(
                 f"transport_options={transport_options!r} need a redis:// or nats:// url"
@@ -385,7 +399,8 @@ class Node(BaseComponent):
             log.info("node %r: send firewall refused %r", self.node_name, remote_event)
             return False
         id = next(self._ids)
-        payload = encode_call(self.node_name, id, pending is not None, dump_event(remote_event, id))
+        packet = event_packet(remote_event, id)
+        payload = encode_call(self.node_name, id, pending is not None, packet)
         if pending is not None:
             self._calls[id] = pending
         try:
@@ -418,10 +433,28 @@ class Node(BaseComponent):
         """The transport's callback (any thread): handled on the loop thread."""
         self.fire(_node_delivery(self, delivery), self)
 
+    def _deliver_many(self, deliveries: list[Delivery]) -> None:
+        """The transport's batch callback (any thread): one event, one loop wake-up."""
+        self.fire(_node_deliveries(self, deliveries), self)
+
     @handler("_node_delivery")
     def _on_delivery(self, node: Node, delivery: Delivery) -> None:
+        if node is self:  # a Node on channel "*" hears every node's deliveries
+            self._handle_delivery(delivery)
+
+    @handler("_node_deliveries")
+    def _on_deliveries(self, node: Node, deliveries: list[Delivery]) -> None:
         if node is not self:
-            return  # a Node on channel "*" hears every node's deliveries
+            return
+        # In order; one failing message must not cost the rest of the batch
+        # (the per-message event isolated them the same way).
+        for delivery in deliveries:
+            try:
+                self._handle_delivery(delivery)
+            except Exception:
+                log.exception("node %r: handling %r failed", self.node_name, delivery.target)
+
+    def _handle_delivery(self, delivery: Delivery) -> None:
         try:
             envelope = decode(delivery.payload)
         except ValueError as exc:
@@ -486,14 +519,32 @@ class Node(BaseComponent):
         if not envelope.reply:
             return
         if value is None:
-            text, error = result_packet(envelope.id, False, None, {}), None
+            payload = encode_result(
+                self.node_name, envelope.id, result_packet(envelope.id, False, None, {}), None
+            )
         else:
-            text, error = answer_packet(envelope.id, event, value)
-        payload = encode_result(self.node_name, envelope.id, text, error)
+            payload = self._result_payload(envelope, event, value)
         try:
             self.transport.send(payload, Target.node(envelope.sender))
         except TransportError as exc:
             log.warning("node %r: cannot answer %r: %s", self.node_name, envelope.sender, exc)
+
+    def _result_payload(self, envelope: CallEnvelope, event: Event, value: Value) -> bytes:
+        if not value.errors:
+            # The common case in one json.dumps; a value JSON cannot carry
+            # takes the general path below, which answers with the failure.
+            packet = {
+                "id": envelope.id,
+                "errors": False,
+                "value": _plain(value._value),
+                "meta": event_meta(event),
+            }
+            try:
+                return encode_result(self.node_name, envelope.id, packet, None)
+            except (TypeError, ValueError):
+                pass
+        text, error = answer_packet(envelope.id, event, value)
+        return encode_result(self.node_name, envelope.id, text, error)
 
     def _transport_state(self, state: str, error: BaseException | None) -> None:
         """The transport's link callback (any thread)."""

@@ -65,7 +65,12 @@ def dump_event(e: Event, id: int) -> str:
     Raises:
         TypeError: an argument or attribute cannot be encoded as JSON.
     """
-    packet = {
+    return json.dumps(event_packet(e, id))
+
+
+def event_packet(e: Event, id: int) -> dict[str, Any]:
+    """The fields of `dump_event`'s packet, not yet encoded (for an enclosing JSON)."""
+    return {
         "id": id,
         "name": e.name,
         "args": list(e.args),
@@ -76,7 +81,6 @@ def dump_event(e: Event, id: int) -> str:
         "notify": e.notify,
         "meta": _meta(e, skip_dunders=False),
     }
-    return json.dumps(packet)
 
 
 def load_event(s: str | bytes) -> tuple[Event, Any]:

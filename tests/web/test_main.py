@@ -76,7 +76,7 @@ def test_parse_options_defaults(tmp_path, monkeypatch):
     opts = parse_options([])
     assert opts.bind == ("0.0.0.0", 8000)
     assert opts.docroot == str(tmp_path)
-    assert (opts.logging, opts.passwd, opts.jobs, opts.poller, opts.server) == (
+    assert (opts.logging, opts.passwd, opts.workers, opts.poller, opts.server) == (
         False,
         None,
         0,
@@ -98,7 +98,7 @@ def test_parse_options_reads_every_option(tmp_path):
         ]
     )
     assert opts.bind == ("127.0.0.1", 0)
-    assert (opts.logging, opts.passwd, opts.jobs, opts.poller, opts.server) == (
+    assert (opts.logging, opts.passwd, opts.workers, opts.poller, opts.server) == (
         True,
         str(passwd),
         2,
@@ -115,8 +115,9 @@ def test_parse_options_reads_every_option(tmp_path):
     ("argv", "message"),
     [
         (["-b", "127.0.0.1:http"], "argument -b/--bind: expected a port number after ':'"),
-        (["-j", "-1"], "argument -j/--jobs: expected 0 or more, not -1"),
-        (["-j", "many"], "argument -j/--jobs: expected a number, not 'many'"),
+        (["-j", "-1"], "argument --workers/-j/--jobs: expected 0 or more, not -1"),
+        (["--workers", "many"], "argument --workers/-j/--jobs: expected a number, not 'many'"),
+        (["--drain-timeout", "0"], "argument --drain-timeout: expected more than 0 seconds"),
         (["--poller", "kqueue"], "argument --poller: invalid choice: 'kqueue'"),
         (["--server", "fast"], "argument --server: invalid choice: 'fast'"),
         (["/no/such/dir"], "docroot: expected a directory, not '/no/such/dir'"),
@@ -252,7 +253,7 @@ def test_sigint_stops_it_cleanly(docroot):
     with command(cwd=docroot) as app:
         assert requests.get(app.url + "/hello", timeout=HTTP_TIMEOUT_S).ok
         app.proc.send_signal(signal.SIGINT)
-        # BaseServer closes the sockets at once and exits after its 3 s grace timer.
+        # BaseServer stops accepting and exits as soon as no request is in flight.
         assert app.proc.wait(timeout=15) == 0
         with pytest.raises(requests.ConnectionError):
             requests.get(app.url + "/hello", timeout=HTTP_TIMEOUT_S)
@@ -325,7 +326,7 @@ def test_debug_prints_the_component_graph(docroot):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="--jobs forks")
-def test_jobs_serve_from_several_processes(docroot):
+def test_jobs_serve_from_several_processes(docroot):  # -j is --workers: see test_workers.py
     with command("-j", "2", cwd=docroot) as app:
         for _ in range(6):
             r = requests.get(app.url + "/hello", timeout=HTTP_TIMEOUT_S)

@@ -525,6 +525,11 @@ class Server(PollerUser):
             self._drain_waiters.discard(sock)
             self.fire(drained(sock))
 
+    @property
+    def peer_count(self) -> int:
+        """How many peers are connected (TLS handshakes under way included)."""
+        return len(self._clients) + len(self._handshakes)
+
     def pending_bytes(self, sock: Any) -> int:
         """How many bytes are queued for ``sock`` and not yet sent."""
         buffer = self._buffers.get(sock)
@@ -554,6 +559,15 @@ class Server(PollerUser):
         for s in list(self._clients):
             self._close_when_flushed(s)
         self.fire(closed())
+
+    def close_listener(self) -> None:
+        """Stop accepting: close the listening socket only; the peers carry on.
+
+        For a graceful stop (draining). Only ``close()``: a listening socket
+        shared with other processes keeps accepting there (see `_close`).
+        """
+        if self._sock is not None:
+            self._close(self._sock)
 
     def _close_when_flushed(self, sock: Any) -> None:
         if sock in self._unsent:

@@ -155,6 +155,19 @@ class HTTP(BaseComponent):
         self._paused: dict[Any, Response] = {}  # streams waiting for their socket to drain
         self._next_sweep = 0.0
         self._switched: set[Any] = set()  # sockets a 101 handed to another protocol
+        self._draining = False  # see drain()
+
+    def drain(self) -> None:
+        """Keep no connection alive any more: the graceful stop of the server.
+
+        Idle keep-alive connections are closed now; a connection that has not
+        sent its first request yet, or is sending or awaiting one, gets its
+        response, which carries ``Connection: close``, and is closed after it.
+        """
+        self._draining = True
+        for sock, client in list(self._conns.items()):
+            if client.waiting == "idle":
+                self._forget(sock, close_it=True)
 
     @property
     def version(self) -> str:
@@ -355,6 +368,8 @@ class HTTP(BaseComponent):
             return  # this request was answered already
         client.started = True
         engine = client.engine
+        if self._draining:
+            res.close = True  # "Connection: close": the server is stopping
         res.prepare()
         # A str value was checked when it was stored; list items (mutable in
         # place) and other objects are checked now. The engine validates the
@@ -487,8 +502,13 @@ class HTTP(BaseComponent):
         client.req = client.res = None
         client.started = False
         client.waiting, client.since = "idle", _clock.now()
-        if engine.our_state is not State.IDLE or engine.their_state is not State.IDLE:
-            # MUST_CLOSE (no keep-alive), or an error response to an unfinished request
+        if (
+            self._draining
+            or engine.our_state is not State.IDLE
+            or engine.their_state is not State.IDLE
+        ):
+            # Draining, MUST_CLOSE (no keep-alive), or an error response to an
+            # unfinished request
             self._forget(sock, close_it=True)
             return
         self._drain(sock, client)  # a pipelined request waiting in the buffer

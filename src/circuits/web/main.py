@@ -1,34 +1,51 @@
 """The ``circuits.web`` command: serve a directory over HTTP (web.md §23).
 
-    circuits.web [-b ADDRESS[:PORT]] [-l] [-p FILE] [-j N] [--poller NAME]
+    circuits.web [-b ADDRESS[:PORT]] [-l] [-p FILE] [--workers N] [--drain-timeout S]
+                 [--pid FILE] [--app MODULE:NAME] [--poller NAME]
                  [--server base|server] [--profile] [--debug] [--validate] [docroot]
 
 It serves ``docroot`` (default: the current directory) with ``Static``, with
-directory listings, plus a ``/hello`` page from the ``Root`` controller; with
-``--server base`` every request that is not a file gets ``Hello World!``.
-``python -m circuits.web`` and ``python -m circuits.web.main`` run it too.
-Bad options are reported by argparse (usage and message on stderr, exit 2).
+directory listings, plus a ``/hello`` page from the ``Root`` controller (or
+the components of ``--app``); with ``--server base`` every request that is
+not a file gets ``Hello World!``. ``python -m circuits.web`` and
+``python -m circuits.web.main`` run it too. Bad options are reported by
+argparse (usage and message on stderr, exit 2).
+
+SIGINT/SIGTERM stop it gracefully (see ``BaseServer.drain``). With
+``--workers N`` (alias ``-j/--jobs``; before issue #10, ``-j N`` started N
+processes besides the first) this process binds the socket and supervises N
+worker processes, each a fresh interpreter running this command (hidden
+options ``--worker-socket``/``--ready-fd``), so ``--app`` is imported in the
+workers only and SIGHUP reloads it (see ``circuits.web._workers``). Events of
+the supervisor and of stopping servers are logged to stdout, one line each:
+time, level, PID, message.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
 import os
 import signal
+import socket
+import subprocess
 import sys
 from collections.abc import Sequence
 from hashlib import md5
 from typing import Any
 
-from circuits.core import BaseComponent, Component, Debugger, Manager, handler
+from circuits.core import BaseComponent, Component, Debugger, Event, Manager, Timer, handler
 from circuits.core.pollers import EPoll, Poll, Select
 from circuits.tools import graph, inspect
 
+from ..net.sockets import BACKLOG
 from ..version import __version__
+from ._workers import Supervisor, WorkerProcess
 from .controllers import Controller
 from .dispatchers import Static
 from .loggers import Logger
-from .servers import BaseServer, Server
+from .servers import DRAIN_TIMEOUT_S, BaseServer, Server
 from .tools import check_auth, digest_auth
 from .wsgi import Application
 
@@ -53,6 +70,7 @@ __all__ = [
     "graph",
     "handler",
     "inspect",
+    "load_app",
     "main",
     "parse_bind",
     "parse_options",
@@ -60,10 +78,15 @@ __all__ = [
     "select_poller",
 ]
 
+# A worker's own events go with the supervisor's (logged to stdout, see _log_to_stdout).
+log = logging.getLogger("circuits.web.workers")
+
 DEFAULT_BIND = "0.0.0.0:8000"
 DEFAULT_PORT = 8000
-# How long the parent waits for a terminated --jobs worker before going on.
-WORKER_EXIT_TIMEOUT_S = 5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(process)d %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+# How often a worker checks that its supervisor is alive: cheap (getppid).
+ORPHAN_CHECK_S = 1.0
 POLLERS: dict[str, type[Select | Poll | EPoll]] = {"select": Select, "poll": Poll, "epoll": EPoll}
 
 
@@ -107,32 +130,41 @@ class Authentication(Component):  # type: ignore[misc,valid-type]
         return challenge
 
 
-class _Workers(BaseComponent):
-    """``--jobs``: the processes that share one listening socket stop together.
+class _ReadyNotice(BaseComponent):
+    """A worker tells its supervisor it listens: one byte on ``fd``, then closes it."""
 
-    None of them may close the listening socket the usual way on SIGINT/SIGTERM:
-    the server's ``close()`` shuts it down, which breaks ``accept()`` in every
-    process sharing it. So a worker exits at once, and the parent terminates
-    the workers, then stops; the socket closes with the last process.
-    """
+    def __init__(self, fd: int, channel: Any) -> None:
+        super().__init__(channel=channel)
+        self._fd = fd
 
-    def __init__(self, processes: list[Any]) -> None:
-        super().__init__(channel="*")
-        self._parent_pid = os.getpid()
-        self._processes = processes
+    @handler("ready")
+    def _on_ready(self, server: Any, bind: Any) -> None:
+        if self._fd >= 0:
+            try:
+                os.write(self._fd, b"R")
+            finally:
+                os.close(self._fd)
+                self._fd = -1
 
-    @handler("signal", channel="*", priority=100)
-    def _stop_together(self, event: Any, signo: int, stack: Any) -> None:
-        if signo not in (signal.SIGINT, signal.SIGTERM):
-            return
-        event.stop()
-        if os.getpid() != self._parent_pid:
-            os._exit(0)  # a forked worker: nothing to flush, as multiprocessing exits too
-        for process in self._processes:
-            process.terminate()
-        for process in self._processes:
-            process.join(WORKER_EXIT_TIMEOUT_S)
-        self.root.stop()
+
+class check_supervisor(Event):
+    """A worker's periodic check that its supervisor is alive (see `_OrphanWatch`)."""
+
+
+class _OrphanWatch(BaseComponent):
+    """A worker whose supervisor died (say, SIGKILL) drains and exits, not serving unsupervised."""
+
+    def __init__(self, server: BaseServer, channel: Any) -> None:
+        super().__init__(channel=channel)
+        self._server = server
+        self._supervisor = os.getppid()
+        Timer(ORPHAN_CHECK_S, check_supervisor(), channel, persist=True).register(self)
+
+    @handler("check_supervisor")
+    def _on_check(self) -> None:
+        if os.getppid() != self._supervisor:  # re-parented: the supervisor is gone
+            log.warning("supervisor %d is gone, stopping", self._supervisor)
+            self._server.drain()
 
 
 class HelloWorld(Component):  # type: ignore[misc,valid-type]
@@ -221,8 +253,9 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
 
     Returns:
         The options: ``bind`` (``(address, port)``), ``logging``, ``passwd``,
-        ``jobs``, ``poller``, ``server``, ``profile``, ``debug``,
-        ``validate`` and ``docroot`` (an absolute path).
+        ``workers``, ``drain_timeout``, ``pid``, ``app``, ``poller``,
+        ``server``, ``profile``, ``debug``, ``validate`` and ``docroot`` (an
+        absolute path); the hidden ``worker_socket`` and ``ready_fd``.
 
     Raises:
         SystemExit: a bad option (after printing usage and the reason), or
@@ -249,13 +282,34 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
         help="require Digest authentication; FILE has a 'user:password' per line",
     )
     parser.add_argument(
+        "--workers",
         "-j",
         "--jobs",
+        dest="workers",
         default=0,
         type=_jobs_arg,
         metavar="N",
-        help="start N extra processes serving the same socket (default 0)",
+        help="serve from N supervised worker processes; SIGHUP reloads them (default 0: "
+        "serve in this process)",
     )
+    parser.add_argument(
+        "--drain-timeout",
+        default=DRAIN_TIMEOUT_S,
+        type=_seconds_arg,
+        metavar="SECONDS",
+        help=f"on SIGINT/SIGTERM, how long requests in flight may take (default {DRAIN_TIMEOUT_S})",
+    )
+    parser.add_argument("--pid", metavar="FILE", help="write the (supervisor's) PID to FILE")
+    parser.add_argument(
+        "--app",
+        metavar="MODULE:NAME",
+        help="serve this component (a class, an instance, or a function returning one) "
+        "instead of the /hello page; with --workers, each worker imports it",
+    )
+    # A worker started by the supervisor: the inherited listening socket and
+    # the pipe to say "ready" on.
+    parser.add_argument("--worker-socket", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, default=-1, help=argparse.SUPPRESS)
     parser.add_argument(
         "--poller",
         default="select",
@@ -301,21 +355,44 @@ def main(args: Sequence[str] | None = None) -> None:
     Args:
         args: the command line without the program name (default ``sys.argv[1:]``).
     """
-    opts = parse_options(args)
+    argv = list(sys.argv[1:] if args is None else args)
+    opts = parse_options(argv)
     if opts.validate:
         _serve_validated(opts.bind)
         return
+    _log_to_stdout()
+    if opts.workers and opts.worker_socket is None:
+        sys.exit(_supervise(opts, argv))
     manager = Manager()
     if opts.debug:
         Debugger().register(manager)
     select_poller(opts.poller)().register(manager)
+    bind: Any = opts.bind
+    if opts.worker_socket is not None:
+        # Reloading is the supervisor's business; a terminal's hangup
+        # reaches the whole process group.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        bind = socket.socket(fileno=opts.worker_socket)
+        bind.setblocking(False)
+    elif opts.pid:
+        _write_pid(opts.pid)
+    server_class = BaseServer if opts.server == "base" else Server
     try:
-        server = (BaseServer if opts.server == "base" else Server)(opts.bind)
+        server = server_class(bind, drain_timeout=opts.drain_timeout)
     except OSError as exc:  # in use, not an address of this host, no permission
         address, port = opts.bind
         sys.exit(f"circuits.web: error: cannot listen on {address}:{port}: {exc}")
     server.register(manager)
-    if opts.server == "base":
+    if opts.ready_fd >= 0:
+        _ReadyNotice(opts.ready_fd, server.channel).register(manager)
+    if opts.worker_socket is not None:
+        _OrphanWatch(server, server.channel).register(manager)
+    if opts.app is not None:
+        try:
+            load_app(opts.app).register(manager)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            sys.exit(f"circuits.web: error: --app {opts.app}: {exc}")
+    elif opts.server == "base":
         HelloWorld(channel=server.channel).register(manager)
     else:
         Root().register(manager)
@@ -327,15 +404,76 @@ def main(args: Sequence[str] | None = None) -> None:
     if opts.debug:
         print(graph(manager))
         print(inspect(manager), flush=True)
-    if opts.jobs:
-        # The children fork with the listening socket already bound: all accept on it.
-        processes: list[Any] = []
-        _Workers(processes).register(manager)
-        processes.extend(manager.start(process=True)[0] for _ in range(opts.jobs))
     if opts.profile:
         _run_profiled(manager)
     else:
         manager.run()
+
+
+def load_app(spec: str) -> BaseComponent:
+    """The component named by ``MODULE:NAME``, imported now.
+
+    ``NAME`` may be a component instance, a component class (instantiated
+    without arguments) or a function returning a component.
+
+    Raises:
+        ImportError: the module cannot be imported.
+        AttributeError: the module has no ``NAME``.
+        ValueError: ``spec`` is not ``MODULE:NAME``.
+        TypeError: ``NAME`` does not give a component.
+    """
+    module_name, sep, name = spec.partition(":")
+    if not sep or not module_name or not name:
+        raise ValueError(f"expected MODULE:NAME, not {spec!r}")
+    obj = getattr(importlib.import_module(module_name), name)
+    if not isinstance(obj, BaseComponent) and callable(obj):
+        obj = obj()
+    if not isinstance(obj, BaseComponent):
+        raise TypeError(f"expected a component, a component class or a factory, not {obj!r}")
+    return obj
+
+
+def _supervise(opts: argparse.Namespace, argv: list[str]) -> int:
+    """Bind the socket, then run the workers (fresh interpreters) under a `Supervisor`."""
+    address, port = opts.bind
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(BACKLOG)
+    except OSError as exc:
+        listener.close()
+        sys.exit(f"circuits.web: error: cannot listen on {address}:{port}: {exc}")
+    fd = listener.fileno()
+
+    def spawn(ready_fd: int) -> WorkerProcess:
+        worker_argv = [*argv, "--worker-socket", str(fd), "--ready-fd", str(ready_fd)]
+        return subprocess.Popen(
+            [sys.executable, "-m", "circuits.web", *worker_argv],
+            stdin=subprocess.DEVNULL,
+            pass_fds=(fd, ready_fd),
+        )
+
+    with listener:
+        return Supervisor(spawn, opts.workers, opts.drain_timeout, opts.pid).run() or 0
+
+
+def _log_to_stdout() -> None:
+    """One line per event on stdout, for process managers: time, level, PID, message."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    # The supervisor's events and the servers' graceful stops; other
+    # messages stay where they were (warnings on stderr).
+    for name in ("circuits.web.workers", "circuits.web.servers"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _write_pid(path: str) -> None:
+    with open(path, "w", encoding="ascii") as f:
+        f.write(f"{os.getpid()}\n")
 
 
 def _bind_arg(text: str) -> tuple[str, int]:
@@ -361,6 +499,16 @@ def _jobs_arg(text: str) -> int:
     if jobs < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, not {jobs}")
     return jobs
+
+
+def _seconds_arg(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, not {text}")
+    return seconds
 
 
 def _run_profiled(manager: Manager) -> None:

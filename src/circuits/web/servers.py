@@ -10,20 +10,29 @@ attribute is true (default ``False``); ``display_banner`` only controls the
 
 from __future__ import annotations
 
+import logging
+import socket
 import sys
 from typing import Any
 
 from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.core.timers import Timer
-from circuits.net.events import close, read as read, write as write
-from circuits.net.sockets import BUFSIZE, TCPServer, UNIXServer
+from circuits.net.events import close as close, read as read, write as write
+from circuits.net.sockets import BUFSIZE, TCP6Server, TCPServer, UNIXServer
 
 from .constants import SERVER_VERSION
 from .events import terminate
 from .http import HTTP
 
 __all__ = ["BaseServer", "FakeSock", "Server", "StdinServer"]
+
+log = logging.getLogger(__name__)
+
+# How long a stopping server waits for its requests in flight, by default:
+# long enough for an ordinary response, short enough for a process manager's
+# stop timeout (systemd's TimeoutStopSec defaults to 90 s, Docker's to 10 s).
+DRAIN_TIMEOUT_S = 10.0
 
 # BaseServer keyword arguments that configure HTTP rather than the socket server.
 _HTTP_OPTIONS = (
@@ -49,6 +58,12 @@ class BaseServer(BaseComponent):
         display_banner: send a ``Server:`` header and "Powered by" on error pages.
         bufsize: bytes per socket read.
         debug: show tracebacks on error pages (only for development).
+        drain_timeout: on SIGINT/SIGTERM (or `drain`), the seconds the
+            requests in flight get to finish before the process exits.
+        workers: serve from this many worker processes forked when the loop
+            starts, supervised by this one (see `circuits.web._workers`):
+            restarted when they die, drained on SIGINT/SIGTERM, replaced (same
+            code) on SIGHUP; 0 serves in this process.
         **kwargs: the `HTTP` limits and timeouts (``max_body_bytes``,
             ``max_head_bytes``, ``max_header_count``, ``max_request_line_bytes``,
             ``header_timeout``, ``body_timeout``, ``keepalive_timeout``); the
@@ -67,13 +82,25 @@ class BaseServer(BaseComponent):
         display_banner: bool = True,
         bufsize: int = BUFSIZE,
         debug: bool = False,
+        drain_timeout: float = DRAIN_TIMEOUT_S,
+        workers: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(channel=channel)
+        if workers < 0:
+            raise ValueError(f"expected workers >= 0, not {workers!r}")
         self._display_banner = display_banner
         self.debug = debug
-        if isinstance(bind, int | list | tuple) or (isinstance(bind, str) and ":" in bind):
-            server_class: type[Any] = TCPServer
+        self.drain_timeout = drain_timeout
+        self.workers = workers
+        self._draining = self._drained = False
+        server_class: type[Any]
+        if isinstance(bind, socket.socket):  # a listening socket, e.g. from a supervisor
+            server_class = {socket.AF_INET: TCPServer, socket.AF_INET6: TCP6Server}.get(
+                bind.family, UNIXServer
+            )
+        elif isinstance(bind, int | list | tuple) or (isinstance(bind, str) and ":" in bind):
+            server_class = TCPServer
         else:
             server_class = UNIXServer
         http_options = {key: kwargs.pop(key) for key in _HTTP_OPTIONS if key in kwargs}
@@ -113,10 +140,49 @@ class BaseServer(BaseComponent):
     def _on_closed(self, *args: Any, **kwargs: Any) -> None:
         """Placeholder, so that ``closed`` is handled."""
 
+    @handler("started", channel="*")
+    def _on_started(self, component: Any) -> None:
+        if self.workers and component is self.root:
+            from ._workers import supervise_forks
+
+            code = supervise_forks(self.workers, self.drain_timeout)
+            if code is not None:  # this is the supervisor, and it is done
+                raise SystemExit(code)
+            # else: a forked worker; it goes on serving with this loop
+
     @handler("signal")
     def _on_signal(self, *args: Any) -> None:
-        self.fire(close())
-        Timer(3, terminate()).register(self)
+        self.drain()
+
+    def drain(self) -> None:
+        """Stop gracefully: stop accepting, finish the requests in flight, exit 0.
+
+        The listening socket is closed (new connections are refused, unless
+        other processes share it), idle keep-alive connections are closed,
+        and every response still to come carries ``Connection: close``. The
+        process exits (``SystemExit(0)``) once every connection is closed,
+        its response sent, or after ``drain_timeout`` seconds. Calling it
+        again changes nothing.
+        """
+        if self._draining:
+            return
+        self._draining = True
+        transport = self.server
+        transport.close_listener()
+        self.http.drain()
+        log.info("draining: not accepting; %d connection(s) open", transport.peer_count)
+        Timer(self.drain_timeout, terminate()).register(self)
+        self._check_drained()
+
+    @handler("disconnect")
+    def _on_disconnect(self, sock: Any) -> None:
+        if self._draining:
+            self._check_drained()
+
+    def _check_drained(self) -> None:
+        if self.server.peer_count == 0 and not self._drained:
+            self._drained = True
+            self.fire(terminate())
 
     @handler("terminate")
     def _on_terminate(self) -> None:

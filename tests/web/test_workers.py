@@ -137,8 +137,10 @@ def launch(argv: list[str], cwd: Path) -> Iterator[Running]:
                 running.changed.wait(min(left, 0.5))
             line = next(line for line in running.err if marker in line)
         running.url = line.split(marker)[-1].strip().rstrip("/")
-        host, port = running.url.rsplit("/", 1)[-1].rsplit(":", 1)
-        running.host, running.port = host, int(port)
+        authority = running.url.rsplit("/", 1)[-1]
+        if ":" in authority:  # not a UNIX socket's path
+            host, port = authority.rsplit(":", 1)
+            running.host, running.port = host, int(port)
         yield running
     finally:
         try:
@@ -446,3 +448,206 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # no /proc: the signal test has to do
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+# -- 4. TLS and UNIX sockets ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    from web_harness import make_tls_files
+
+    return make_tls_files(tmp_path_factory)
+
+
+def test_workers_serve_tls_and_reload(app_dir, tls_files):
+    argv = command("--app", "wapp:Root", "--workers", "2", "--certfile", tls_files["cert"])
+    with launch(argv, app_dir) as srv:
+        assert srv.url.startswith("https://")
+
+        def version() -> str:
+            response = requests.get(
+                srv.url + "/version", verify=tls_files["ca"], timeout=HTTP_TIMEOUT_S
+            )
+            assert response.status_code == 200
+            return response.text
+
+        assert version() == "v1"
+        with pytest.raises(requests.ConnectionError):  # plain HTTP gets no answer
+            requests.get(f"http://{srv.host}:{srv.port}/version", timeout=HTTP_TIMEOUT_S)
+        write_app(app_dir, "version-two")
+        srv.proc.send_signal(signal.SIGHUP)
+        wait_until(partial(reloaded, srv, 1), "the reload")
+        assert version() == "version-two"
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(timeout=STOP_TIMEOUT_S) == 0
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """``http.client`` over a UNIX socket (the host is only the ``Host`` header)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=HTTP_TIMEOUT_S)
+        self.path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(HTTP_TIMEOUT_S)
+        sock.connect(self.path)
+        self.sock = sock
+
+
+def unix_get(path: str, target: str) -> tuple[int, str]:
+    conn = UnixHTTPConnection(path)
+    try:
+        conn.request("GET", target)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2", "--reload"]], ids=["single", "workers"])
+def test_a_unix_socket_replaces_a_stale_one_serves_reloads_and_is_removed(app_dir, workers):
+    path = str(app_dir / "web.sock")
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(path)  # left behind, as by a server that was killed
+    stale.close()
+    argv = [sys.executable, "-m", "circuits.web", "-b", f"unix:{path}", "--app", "wapp:Root"]
+    with launch([*argv, *workers, "static"], app_dir) as srv:
+        assert srv.url.endswith("web.sock")
+        assert unix_get(path, "/version") == (200, "v1")
+        if workers:
+            srv.wait_line(lambda line: "reload: watching" in line, "the watcher")
+            write_app(app_dir, "version-two")
+            wait_until(partial(reloaded, srv, 1), "the reload")
+            assert unix_get(path, "/version") == (200, "version-two")
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(timeout=STOP_TIMEOUT_S) == 0
+    assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--keyfile", "k.pem"], "--keyfile needs --certfile"),
+        (["--certfile", "missing.pem"], "cannot load 'missing.pem'"),
+        (["-b", "unix:"], "expected a socket path after 'unix:'"),
+        (["-b", "unix:/tmp/x.sock", "--validate"], "--validate serves plain TCP only"),
+    ],
+)
+def test_bad_tls_and_unix_options(args, error, capsys, tmp_path):
+    from circuits.web.main import parse_options
+
+    with pytest.raises(SystemExit) as raised:
+        parse_options([*args, str(tmp_path)])
+    assert raised.value.code == 2
+    assert error in capsys.readouterr().err
+
+
+# -- 5. --user/--group ---------------------------------------------------------------------
+
+
+def test_user_and_group_options_resolve_to_ids(tmp_path):
+    import grp
+    import pwd
+
+    from circuits.web.main import parse_options
+
+    me = pwd.getpwuid(os.getuid())
+    opts = parse_options(["--user", me.pw_name, str(tmp_path)])
+    assert (opts.uid, opts.gid) == (me.pw_uid, me.pw_gid)
+    group = grp.getgrgid(os.getgid()).gr_name
+    opts = parse_options(["--user", str(me.pw_uid), "--group", group, str(tmp_path)])
+    assert (opts.uid, opts.gid) == (me.pw_uid, os.getgid())
+    assert (parse_options([str(tmp_path)]).uid, parse_options([str(tmp_path)]).gid) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--user", "no-such-user-here"], "--user: no such user 'no-such-user-here'"),
+        (["--group", "no-such-group-here"], "--group: no such group 'no-such-group-here'"),
+    ],
+)
+def test_an_unknown_user_or_group_is_a_clear_error(args, error, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "circuits.web", *args, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert done.returncode == 2
+    assert error in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may switch user")
+def test_only_root_may_switch_user(tmp_path):
+    import pwd
+
+    other = next(p.pw_name for p in pwd.getpwall() if p.pw_uid != os.getuid())
+    done = subprocess.run(
+        [*command("--user", other, "--workers", "1")[:-1], str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert done.returncode == 1
+    assert "only root can switch user or group" in done.stderr
+
+
+def _python_for(user: str) -> list[str] | None:
+    """An interpreter ``user`` may run that imports this circuits, or ``None``."""
+    import circuits
+
+    src = os.path.dirname(os.path.dirname(circuits.__file__))
+    for python in (sys.executable, "/usr/bin/python3"):
+        probe = "import sys; assert sys.version_info >= (3, 10); import circuits.web.main"
+        try:
+            done = subprocess.run(
+                [python, "-c", probe],
+                user=user,
+                env={**os.environ, "PYTHONPATH": src},
+                cwd="/",
+                capture_output=True,
+                timeout=START_TIMEOUT_S,
+            )
+        except OSError:
+            continue
+        if done.returncode == 0:
+            return [python]
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can switch user")
+def test_the_workers_run_as_nobody(monkeypatch):
+    import pwd
+    import shutil
+    import tempfile
+
+    import circuits
+
+    nobody = pwd.getpwnam("nobody")
+    python = _python_for("nobody")
+    if python is None:
+        pytest.skip("no Python interpreter that 'nobody' may run imports circuits")
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.dirname(circuits.__file__)))
+    directory = Path(tempfile.mkdtemp())  # not below pytest's root-only tmp_path
+    try:
+        directory.chmod(0o755)
+        (directory / "static").mkdir()
+        write_app(directory, "v1")
+        argv = [*python, "-m", "circuits.web", "-b", "127.0.0.1:0", "--app", "wapp:Root"]
+        with launch([*argv, "--workers", "2", "--user", "nobody", "static"], directory) as srv:
+            workers = pids_answering(srv, 2)
+            for pid in (srv.proc.pid, *workers):
+                status = Path(f"/proc/{pid}/status").read_text()
+                uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+                assert uid_line.split()[1:] == [str(nobody.pw_uid)] * 4, (pid, uid_line)
+            srv.proc.send_signal(signal.SIGHUP)  # new workers: started by nobody, too
+            wait_until(partial(reloaded, srv, 1), "the reload")
+            srv.proc.send_signal(signal.SIGTERM)
+            assert srv.proc.wait(timeout=STOP_TIMEOUT_S) == 0
+        assert srv.count(f"running as uid {nobody.pw_uid}, gid {nobody.pw_gid}") == 1
+    finally:
+        shutil.rmtree(directory)

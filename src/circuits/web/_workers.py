@@ -31,6 +31,9 @@ signals (``signal.set_wakeup_fd``), so a signal or a worker's death
   the old ones get SIGTERM and drain. If a new one dies (or is not ready
   within ``WORKER_START_TIMEOUT_S``), the reload is abandoned and the old
   workers keep serving.
+* With a source watcher (``--reload``, see `circuits.web._reload`), a
+  change starts a reload as SIGHUP does, ``RELOAD_DEBOUNCE_S`` after the
+  last change of a burst; one during a reload waits for it to end.
 * SIGTERM/SIGINT: every worker gets SIGTERM and drains (each exits once its
   requests in flight are answered, or after its drain timeout); one still
   alive ``KILL_GRACE_S`` after that is killed. The supervisor then returns 0.
@@ -48,7 +51,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ._reload import SourceWatcher
 
 __all__ = ["Supervisor", "WorkerProcess", "supervise_forks"]
 
@@ -63,6 +69,11 @@ KILL_GRACE_S = 5.0
 RESTART_DELAY_MIN_S = 0.1
 RESTART_DELAY_MAX_S = 10.0
 STABLE_UPTIME_S = 10.0
+# --reload: how long after a source change no further change must come before
+# reloading. uvicorn's watcher waits for a burst to settle for a similar time:
+# long enough for an editor's save (truncate, write, close, maybe rename) or a
+# checkout, short enough not to be noticed.
+RELOAD_DEBOUNCE_S = 0.2
 # The longest the loop sleeps with nothing due (children are also reaped on SIGCHLD).
 POLL_INTERVAL_S = 1.0
 
@@ -110,6 +121,8 @@ class _State:
     restart_at: dict[int, float] = field(default_factory=dict)
     failures: dict[int, int] = field(default_factory=dict)
     stopping: bool = False
+    reload_at: float | None = None  # a debounced source change's reload
+    changed: set[str] = field(default_factory=set)  # the files changed since the last reload
 
 
 class Supervisor:
@@ -121,6 +134,7 @@ class Supervisor:
         workers: how many workers serve at a time.
         drain_timeout: the workers' drain timeout (for the SIGKILL deadline).
         pidfile: a file to write the supervisor's PID to (removed at exit).
+        watcher: reload when it reports changed source files (``--reload``).
     """
 
     def __init__(
@@ -129,6 +143,7 @@ class Supervisor:
         workers: int,
         drain_timeout: float,
         pidfile: str | os.PathLike[str] | None = None,
+        watcher: SourceWatcher | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"expected at least 1 worker, not {workers!r}")
@@ -136,6 +151,7 @@ class Supervisor:
         self._count = workers
         self._drain_timeout = drain_timeout
         self._pidfile = pidfile
+        self._watcher = watcher
         self._state = _State()
         self._selector = selectors.DefaultSelector()
         self._in_child = False
@@ -153,6 +169,9 @@ class Supervisor:
         previous = {signo: signal.signal(signo, _note_signal) for signo in _HANDLED_SIGNALS}
         old_wakeup = signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
         self._selector.register(wake_r, selectors.EVENT_READ)
+        watch_fd = None if self._watcher is None else self._watcher.fileno()
+        if watch_fd is not None:
+            self._selector.register(watch_fd, selectors.EVENT_READ, self._watcher)
         try:
             if self._pidfile is not None:
                 with open(self._pidfile, "w", encoding="ascii") as f:
@@ -176,7 +195,7 @@ class Supervisor:
                 # worker leaves reloading to its supervisor.
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
             for key in list(self._selector.get_map().values()):
-                if isinstance(key.fileobj, int):
+                if isinstance(key.fileobj, int) and key.fileobj != watch_fd:
                     os.close(key.fileobj)
             self._selector.close()
             wake_r.close()
@@ -195,21 +214,26 @@ class Supervisor:
         deadlines += [w.kill_at for w in self._all() if w.kill_at is not None]
         if state.next:
             deadlines.append(state.next_deadline)
+        if state.reload_at is not None:
+            deadlines.append(state.reload_at)
+        if self._watcher is not None:
+            deadlines.append(self._watcher.next_check())
         timeout = min([POLL_INTERVAL_S, *(d - now for d in deadlines)])
         signals: list[int] = []
         for key, _ in self._selector.select(max(0.0, timeout)):
             if key.fileobj is wake:
                 with contextlib.suppress(BlockingIOError):
                     signals += wake.recv(4096)
-            else:
+            elif key.data is not self._watcher:
                 self._on_ready_pipe(key.data)
         self._reap()
+        self._note_changes()
         for signo in signals:
             if signo in _STOP_SIGNALS and not state.stopping:
                 log.info("%s: stopping the workers", signal.Signals(signo).name)
                 self._stop_all()
             elif signo == signal.SIGHUP and not state.stopping:
-                self._reload()
+                self._reload("SIGHUP")
         now = time.monotonic()
         if state.stopping:
             if not self._all():
@@ -220,6 +244,8 @@ class Supervisor:
                     del state.restart_at[slot]
                     state.live[slot] = self._start(slot)
             self._advance_reload(now)
+            if state.reload_at is not None and state.reload_at <= now:
+                self._reload_changed(now)
         for w in self._all():
             if w.kill_at is not None and w.kill_at <= now:
                 log.warning("worker %d did not stop in time, killing it", w.pid)
@@ -309,12 +335,33 @@ class Supervisor:
         state.live.clear()
         state.next.clear()
 
-    def _reload(self) -> None:
+    def _note_changes(self) -> None:
+        """Ask the watcher for changed files; reload once no more come for a while."""
+        if self._watcher is None or self._state.stopping:
+            return
+        paths = self._watcher.changed()
+        if paths:
+            self._state.changed.update(paths)
+            self._state.reload_at = time.monotonic() + RELOAD_DEBOUNCE_S
+
+    def _reload_changed(self, now: float) -> None:
+        state = self._state
+        if state.next:  # the new workers may have imported the code before this change
+            state.reload_at = now + RELOAD_DEBOUNCE_S
+            return
+        state.reload_at = None
+        changed = sorted(state.changed)
+        state.changed.clear()
+        shown = ", ".join(os.path.basename(p) for p in changed[:3])
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        self._reload(f"changed: {shown}{more}")
+
+    def _reload(self, reason: str) -> None:
         state = self._state
         if state.next:
-            log.info("SIGHUP: a reload is under way already")
+            log.info("%s: a reload is under way already", reason)
             return
-        log.info("SIGHUP: starting %d new worker(s)", self._count)
+        log.info("%s: starting %d new worker(s)", reason, self._count)
         state.next_deadline = time.monotonic() + WORKER_START_TIMEOUT_S
         for slot in range(self._count):
             state.next[slot] = self._start(slot)

@@ -1,7 +1,9 @@
 """The ``circuits.web`` command: serve a directory over HTTP (web.md §23).
 
-    circuits.web [-b ADDRESS[:PORT]] [-l] [-p FILE] [--workers N] [--drain-timeout S]
-                 [--pid FILE] [--app MODULE:NAME] [--poller NAME]
+    circuits.web [-b ADDRESS[:PORT] | -b unix:PATH] [--certfile FILE [--keyfile FILE]]
+                 [-l] [-p FILE] [--workers N] [--drain-timeout S]
+                 [--pid FILE] [--app MODULE:NAME] [--reload] [--user NAME] [--group NAME]
+                 [--poller NAME]
                  [--server base|server] [--profile] [--debug] [--validate] [docroot]
 
 It serves ``docroot`` (default: the current directory) with ``Static``, with
@@ -16,7 +18,18 @@ SIGINT/SIGTERM stop it gracefully (see ``BaseServer.drain``). With
 processes besides the first) this process binds the socket and supervises N
 worker processes, each a fresh interpreter running this command (hidden
 options ``--worker-socket``/``--ready-fd``), so ``--app`` is imported in the
-workers only and SIGHUP reloads it (see ``circuits.web._workers``). Events of
+workers only and SIGHUP reloads it (see ``circuits.web._workers``). With
+``--reload`` (for development; implies ``--workers 1`` unless given) a change
+of the ``--app`` module's source reloads it too (see ``circuits.web._reload``;
+``CIRCUITS_RELOAD_POLL=1`` polls instead of using inotify). ``-b unix:PATH``
+listens on a UNIX socket (a stale socket file is replaced; the file is
+removed at exit); ``--certfile`` (and ``--keyfile``) serve TLS. Both work
+with ``--workers``: the supervisor binds, each worker wraps the connections
+it accepts in TLS itself. ``--user``/``--group`` (started as root): the
+process binds first, then becomes that user and group before it starts any
+worker (or, without workers, before it imports ``--app``), so no worker runs
+as root; the files it reads later (``--app``, ``--certfile``) must be readable
+by that user. Events of
 the supervisor and of stopping servers are logged to stdout, one line each:
 time, level, PID, message.
 """
@@ -24,11 +37,14 @@ time, level, PID, message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import signal
 import socket
+import ssl
+import stat
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -41,6 +57,7 @@ from circuits.tools import graph, inspect
 
 from ..net.sockets import BACKLOG
 from ..version import __version__
+from ._reload import SourceWatcher, make_watcher, source_roots
 from ._workers import Supervisor, WorkerProcess
 from .controllers import Controller
 from .dispatchers import Static
@@ -252,9 +269,11 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line (``sys.argv[1:]`` by default).
 
     Returns:
-        The options: ``bind`` (``(address, port)``), ``logging``, ``passwd``,
+        The options: ``bind`` (``(address, port)``, or a UNIX socket's path),
+        ``certfile``, ``keyfile``, ``user``/``group`` (names) with ``uid``/``gid``
+        (``None`` when not given), ``logging``, ``passwd``,
         ``workers``, ``drain_timeout``, ``pid``, ``app``, ``poller``,
-        ``server``, ``profile``, ``debug``, ``validate`` and ``docroot`` (an
+        ``reload``, ``server``, ``profile``, ``debug``, ``validate`` and ``docroot`` (an
         absolute path); the hidden ``worker_socket`` and ``ready_fd``.
 
     Raises:
@@ -271,7 +290,15 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_BIND,
         type=_bind_arg,
         metavar="ADDRESS[:PORT]",
-        help=f"the address to listen on (default {DEFAULT_BIND})",
+        help=f"the address to listen on (default {DEFAULT_BIND}), or unix:PATH for a UNIX socket",
+    )
+    parser.add_argument(
+        "--certfile",
+        metavar="FILE",
+        help="serve HTTPS: the certificate chain (PEM; it may hold the key too)",
+    )
+    parser.add_argument(
+        "--keyfile", metavar="FILE", help="the private key (PEM), if not in --certfile"
     )
     parser.add_argument("-l", "--logging", action="store_true", help="log each request to stdout")
     parser.add_argument(
@@ -305,6 +332,21 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="MODULE:NAME",
         help="serve this component (a class, an instance, or a function returning one) "
         "instead of the /hello page; with --workers, each worker imports it",
+    )
+    parser.add_argument(
+        "--reload",
+        action="store_true",
+        help="for development: reload the workers when the --app module's source changes "
+        "(implies --workers 1 unless given; CIRCUITS_RELOAD_POLL=1 polls instead of inotify)",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="once bound, become this user (a name or a number; started as root), "
+        "with its group unless --group is given",
+    )
+    parser.add_argument(
+        "--group", metavar="NAME", help="once bound, become this group (a name or a number)"
     )
     # A worker started by the supervisor: the inherited listening socket and
     # the pipe to say "ready" on.
@@ -343,6 +385,23 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
         help="the directory to serve (default: the current directory)",
     )
     opts = parser.parse_args(args)
+    if opts.keyfile is not None and opts.certfile is None:
+        parser.error("--keyfile needs --certfile")
+    if opts.certfile is not None:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(opts.certfile, opts.keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            parser.error(f"--certfile/--keyfile: cannot load {opts.certfile!r}: {exc}")
+    if opts.validate and (isinstance(opts.bind, str) or opts.certfile is not None):
+        parser.error("--validate serves plain TCP only: not with unix:PATH or --certfile")
+    try:
+        opts.uid, opts.gid = _resolve_ids(opts.user, opts.group)
+    except LookupError as exc:
+        parser.error(str(exc))
+    if opts.reload and opts.app is None:
+        parser.error("--reload watches the --app module's source: give --app MODULE:NAME")
+    if opts.reload and not opts.workers:
+        opts.workers = 1
     if not os.path.isdir(opts.docroot):
         parser.error(f"docroot: expected a directory, not {opts.docroot!r}")
     opts.docroot = os.path.abspath(opts.docroot)
@@ -368,20 +427,30 @@ def main(args: Sequence[str] | None = None) -> None:
         Debugger().register(manager)
     select_poller(opts.poller)().register(manager)
     bind: Any = opts.bind
+    unix_path = None  # a UNIX socket this process bound, removed at exit
     if opts.worker_socket is not None:
         # Reloading is the supervisor's business; a terminal's hangup
         # reaches the whole process group.
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         bind = socket.socket(fileno=opts.worker_socket)
         bind.setblocking(False)
-    elif opts.pid:
-        _write_pid(opts.pid)
+    else:
+        if opts.pid:
+            _write_pid(opts.pid)
+        if isinstance(opts.bind, str):
+            bind = _listen(opts.bind)
+            bind.setblocking(False)
+            unix_path = opts.bind
     server_class = BaseServer if opts.server == "base" else Server
+    tls: dict[str, Any] = {}
+    if opts.certfile is not None:
+        tls = {"secure": True, "certfile": opts.certfile, "keyfile": opts.keyfile}
     try:
-        server = server_class(bind, drain_timeout=opts.drain_timeout)
+        server = server_class(bind, drain_timeout=opts.drain_timeout, **tls)
     except OSError as exc:  # in use, not an address of this host, no permission
-        address, port = opts.bind
-        sys.exit(f"circuits.web: error: cannot listen on {address}:{port}: {exc}")
+        sys.exit(f"circuits.web: error: cannot listen on {_bind_text(opts.bind)}: {exc}")
+    if opts.worker_socket is None:
+        _drop_privileges(opts.uid, opts.gid)
     server.register(manager)
     if opts.ready_fd >= 0:
         _ReadyNotice(opts.ready_fd, server.channel).register(manager)
@@ -390,7 +459,7 @@ def main(args: Sequence[str] | None = None) -> None:
     if opts.app is not None:
         try:
             load_app(opts.app).register(manager)
-        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        except (ImportError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
             sys.exit(f"circuits.web: error: --app {opts.app}: {exc}")
     elif opts.server == "base":
         HelloWorld(channel=server.channel).register(manager)
@@ -404,10 +473,14 @@ def main(args: Sequence[str] | None = None) -> None:
     if opts.debug:
         print(graph(manager))
         print(inspect(manager), flush=True)
-    if opts.profile:
-        _run_profiled(manager)
-    else:
-        manager.run()
+    try:
+        if opts.profile:
+            _run_profiled(manager)
+        else:
+            manager.run()
+    finally:
+        if unix_path is not None:
+            _unlink_socket(unix_path)
 
 
 def load_app(spec: str) -> BaseComponent:
@@ -435,16 +508,14 @@ def load_app(spec: str) -> BaseComponent:
 
 def _supervise(opts: argparse.Namespace, argv: list[str]) -> int:
     """Bind the socket, then run the workers (fresh interpreters) under a `Supervisor`."""
-    address, port = opts.bind
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((address, port))
-        listener.listen(BACKLOG)
-    except OSError as exc:
-        listener.close()
-        sys.exit(f"circuits.web: error: cannot listen on {address}:{port}: {exc}")
+    listener = _listen(opts.bind)
+    pidfile = opts.pid
+    if opts.uid is not None or opts.gid is not None:
+        # Written while we may; removed at exit if the new user may.
+        if pidfile is not None:
+            _write_pid(pidfile)
+            pidfile = None
+        _drop_privileges(opts.uid, opts.gid)
     fd = listener.fileno()
 
     def spawn(ready_fd: int) -> WorkerProcess:
@@ -455,8 +526,112 @@ def _supervise(opts: argparse.Namespace, argv: list[str]) -> int:
             pass_fds=(fd, ready_fd),
         )
 
-    with listener:
-        return Supervisor(spawn, opts.workers, opts.drain_timeout, opts.pid).run() or 0
+    with listener, contextlib.ExitStack() as stack:
+        if isinstance(opts.bind, str):
+            stack.callback(_unlink_socket, opts.bind)
+        if opts.pid is not None and pidfile is None:
+            stack.callback(_remove_quietly, opts.pid)
+        watcher = None
+        if opts.reload:
+            watcher = _watch_sources(opts.app)
+            stack.callback(watcher.close)
+        supervisor = Supervisor(spawn, opts.workers, opts.drain_timeout, pidfile, watcher)
+        return supervisor.run() or 0
+
+
+def _listen(bind: tuple[str, int] | str) -> socket.socket:
+    """A listening socket on ``(address, port)`` or a UNIX socket path (exits on failure)."""
+    if isinstance(bind, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        address: Any = bind
+        with contextlib.suppress(OSError):
+            if stat.S_ISSOCK(os.stat(bind).st_mode):
+                os.unlink(bind)  # a stale socket (of a server that was killed)
+    else:
+        family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        address = bind
+    try:
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        sys.exit(f"circuits.web: error: cannot listen on {_bind_text(bind)}: {exc}")
+    return sock
+
+
+def _resolve_ids(user: str | None, group: str | None) -> tuple[int | None, int | None]:
+    """``--user``/``--group`` as ``(uid, gid)``; a user without a group brings its own.
+
+    Raises:
+        LookupError: no such user or group.
+    """
+    if user is None and group is None:
+        return None, None
+    import grp
+    import pwd
+
+    uid = gid = None
+    if user is not None:
+        try:
+            entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+        except KeyError:
+            raise LookupError(f"--user: no such user {user!r}") from None
+        uid, gid = entry.pw_uid, entry.pw_gid
+    if group is not None:
+        try:
+            gid = (grp.getgrgid(int(group)) if group.isdigit() else grp.getgrnam(group)).gr_gid
+        except KeyError:
+            raise LookupError(f"--group: no such group {group!r}") from None
+    return uid, gid
+
+
+def _drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Become ``uid``/``gid`` (exits if that is not allowed); the group first, as it needs root."""
+    if (uid is None or uid == os.geteuid()) and (gid is None or gid == os.getegid()):
+        return
+    if os.geteuid() != 0:
+        sys.exit(
+            f"circuits.web: error: --user/--group: only root can switch user or group, "
+            f"not uid {os.geteuid()}"
+        )
+    try:
+        if gid is not None:
+            os.setgroups([])
+            os.setgid(gid)
+        if uid is not None:
+            os.setuid(uid)
+    except OSError as exc:
+        sys.exit(f"circuits.web: error: --user/--group: cannot switch to {uid}:{gid}: {exc}")
+    log.info("running as uid %d, gid %d", os.getuid(), os.getgid())
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _bind_text(bind: tuple[str, int] | str) -> str:
+    return f"unix:{bind}" if isinstance(bind, str) else f"{bind[0]}:{bind[1]}"
+
+
+def _unlink_socket(path: str) -> None:
+    with contextlib.suppress(OSError):
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            os.unlink(path)
+
+
+def _watch_sources(app: str) -> SourceWatcher:
+    """``--reload``: a watcher of the ``--app`` module's source files (exits if not found)."""
+    try:
+        roots = source_roots(app.partition(":")[0])
+    except ValueError as exc:
+        sys.exit(f"circuits.web: error: --reload: {exc}")
+    watcher = make_watcher(roots)
+    where = ", ".join(d + (os.sep + "**" if recursive else "") for d, recursive in roots)
+    log.info("reload: watching the *.py files in %s (%s)", where, watcher.kind)
+    return watcher
 
 
 def _log_to_stdout() -> None:
@@ -476,7 +651,12 @@ def _write_pid(path: str) -> None:
         f.write(f"{os.getpid()}\n")
 
 
-def _bind_arg(text: str) -> tuple[str, int]:
+def _bind_arg(text: str) -> tuple[str, int] | str:
+    if text.startswith("unix:"):
+        path = text[len("unix:") :]
+        if not path:
+            raise argparse.ArgumentTypeError("expected a socket path after 'unix:'")
+        return os.path.abspath(path)
     try:
         return parse_bind(text)
     except ValueError as exc:

@@ -386,3 +386,22 @@ def test_bad_options_exit_2_with_usage(docroot):
     assert out.stderr.rstrip().endswith(
         "error: argument -b/--bind: expected a port number after ':', not 'http'"
     )
+
+
+def test_with_app_no_directory_is_served_unless_given(docroot):
+    assert parse_options(["--app", "m:a"]).docroot is None
+    assert parse_options(["--app", "m:a", str(docroot)]).docroot == str(docroot)
+    assert parse_options([]).docroot == os.getcwd()
+
+
+@pytest.mark.slow
+def test_app_answers_the_root_path(docroot):
+    (docroot / "hello_app.py").write_text(
+        "from circuits.web import Controller\n\n"
+        "class Root(Controller):\n"
+        "    def index(self):\n"
+        "        return 'from the app'\n"
+    )
+    with command("--app", "hello_app:Root", cwd=docroot) as app:
+        r = requests.get(app.url + "/", timeout=HTTP_TIMEOUT_S)
+        assert r.text == "from the app"  # not a listing of the current directory

@@ -6,9 +6,10 @@
                  [--poller NAME]
                  [--server base|server] [--profile] [--debug] [--validate] [docroot]
 
-It serves ``docroot`` (default: the current directory) with ``Static``, with
-directory listings, plus a ``/hello`` page from the ``Root`` controller (or
-the components of ``--app``); with ``--server base`` every request that is
+It serves ``docroot`` (default: the current directory, or nothing when
+``--app`` is given) with ``Static``, with directory listings, plus a
+``/hello`` page from the ``Root`` controller (or the components of
+``--app``); with ``--server base`` every request that is
 not a file gets ``Hello World!``. ``python -m circuits.web`` and
 ``python -m circuits.web.main`` run it too. Bad options are reported by
 argparse (usage and message on stderr, exit 2).
@@ -381,10 +382,12 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "docroot",
         nargs="?",
-        default=os.getcwd(),
-        help="the directory to serve (default: the current directory)",
+        default=None,
+        help="the directory to serve (default: the current directory, unless --app is given)",
     )
     opts = parser.parse_args(args)
+    if opts.docroot is None and opts.app is None:
+        opts.docroot = os.getcwd()
     if opts.keyfile is not None and opts.certfile is None:
         parser.error("--keyfile needs --certfile")
     if opts.certfile is not None:
@@ -402,9 +405,10 @@ def parse_options(args: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--reload watches the --app module's source: give --app MODULE:NAME")
     if opts.reload and not opts.workers:
         opts.workers = 1
-    if not os.path.isdir(opts.docroot):
-        parser.error(f"docroot: expected a directory, not {opts.docroot!r}")
-    opts.docroot = os.path.abspath(opts.docroot)
+    if opts.docroot is not None:
+        if not os.path.isdir(opts.docroot):
+            parser.error(f"docroot: expected a directory, not {opts.docroot!r}")
+        opts.docroot = os.path.abspath(opts.docroot)
     return opts
 
 
@@ -469,7 +473,8 @@ def main(args: Sequence[str] | None = None) -> None:
         Logger(file=sys.stdout).register(manager)
     if opts.passwd is not None:
         Authentication(passwd=opts.passwd).register(manager)
-    Static(docroot=opts.docroot, dirlisting=True).register(manager)
+    if opts.docroot is not None:  # with --app, only when a directory is given
+        Static(docroot=opts.docroot, dirlisting=True).register(manager)
     if opts.debug:
         print(graph(manager))
         print(inspect(manager), flush=True)

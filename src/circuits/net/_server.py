@@ -108,6 +108,10 @@ class Server(PollerUser):
 
     # write(sock, FileRegion) is sent with os.sendfile (see _region.py).
     accepts_file_regions = True
+    # Connections taken per readable event of the listener. Processes that
+    # share one listening socket (web workers) take fewer, so that a burst
+    # of connections is spread over them instead of going to the first awake.
+    accepts_per_event = ACCEPTS_PER_EVENT
 
     socket_family: int = AF_INET
     socket_type: int = SOCK_STREAM
@@ -241,7 +245,7 @@ class Server(PollerUser):
     def _accept(self) -> None:
         listener = self._sock
         poller = self._poller
-        for _ in range(ACCEPTS_PER_EVENT):
+        for _ in range(self.accepts_per_event):
             try:
                 newsock, address = listener.accept()
             except OSError as exc:

@@ -460,6 +460,9 @@ def main(args: Sequence[str] | None = None) -> None:
         _ReadyNotice(opts.ready_fd, server.channel).register(manager)
     if opts.worker_socket is not None:
         _OrphanWatch(server, server.channel).register(manager)
+        # One connection per wake-up: the workers share the listening socket,
+        # and a burst of connections should not all go to the first awake.
+        server.server.accepts_per_event = 1
     if opts.app is not None:
         try:
             load_app(opts.app).register(manager)

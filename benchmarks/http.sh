@@ -44,6 +44,9 @@ MEM_CONNS="${MEM_CONNS:-1000}"; PORT="${PORT:-18080}"
 RESULTS="${RESULTS:-$home/results/http.jsonl}"
 SERVER_CPU="${SERVER_CPU:-0}"; CLIENT_CPU="${CLIENT_CPU:-1}"
 RUN_ID="$(date +%Y%m%dT%H%M%S)-$$"
+me=http.sh; BENCH=http
+# shellcheck source=_bench_lib.sh source-path=SCRIPTDIR
+. "$here/_bench_lib.sh"
 PEERS="aiohttp tornado cheroot waitress gunicorn uvicorn-httptools uvicorn-h11 uvicorn-uvloop
        asyncio-raw asyncio-raw-uvloop"
 
@@ -59,20 +62,10 @@ for a in "${@:-circuits circuits-wsgi aiohttp asyncio-raw uvicorn-httptools}"; d
 done
 
 # -- set-up: wrk, the peers' venv, the static file --------------------------------
-if ! command -v wrk >/dev/null; then
-  echo "http.sh: installing wrk" >&2
-  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk) \
-     || sudo apt-get install -y wrk) >&2
-  command -v wrk >/dev/null || { echo "http.sh: wrk missing: apt-get install -y wrk" >&2; exit 2; }
-fi
+bench_need_wrk
 for i in "${impls[@]}"; do
   case "$i" in circuits*) continue;; esac
-  if [ "$PEERS_PYTHON" = "$home/peers/bin/python" ] \
-     && ! { [ -f "$home/peers/.bench-installed" ] && "$PEERS_PYTHON" -c 'import sys' 2>/dev/null; }
-  then
-    echo "http.sh: creating the peers' venv with setup_peers.sh" >&2
-    BENCH_HOME="$home" "$here/setup_peers.sh" >/dev/null || echo "http.sh: setup_peers.sh failed" >&2
-  fi
+  bench_need_peers
   break
 done
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -90,78 +83,10 @@ if [ ! -f "$static_dir/blob.bin" ]; then
 fi
 tmp="$(mktemp -d)"
 
-# -- the server under test ----------------------------------------------------------
-srv_pid=""; impl=""; PY=""; cmd=()
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-start_server() {  # extra args appended to cmd
-  if port_busy; then
-    echo "http.sh: port $PORT is already in use (not ours); set PORT=..." >&2; return 1
-  fi
-  (cd "$apps" && exec "${pin_s[@]}" "${cmd[@]}" "$@" >"$home/server-$impl.log" 2>&1) &
-  srv_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$srv_pid" 2>/dev/null || break
-    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/"; then return 0; fi
-    sleep 0.1
-  done
-  echo "http.sh: $impl did not start; log:" >&2; tail -20 "$home/server-$impl.log" >&2
-  stop_server; return 1
-}
-stop_server() {
-  [ -n "$srv_pid" ] || return 0
-  kill "$srv_pid" 2>/dev/null
-  for _ in $(seq 1 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$srv_pid" 2>/dev/null
-  wait "$srv_pid" 2>/dev/null
-  srv_pid=""
-}
+# -- the server under test: start_server, stop_server, record, missing, emit ----------
 cleanup() { stop_server; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-record() {  # one JSON object (as text) -> $RESULTS, with this run's id
-  "$SUMPY" -c 'import json,sys,time; r=json.loads(sys.argv[1]); r.update(bench="http", run_id=sys.argv[2], impl=sys.argv[3], time=time.strftime("%Y-%m-%dT%H:%M:%S")); print(json.dumps(r))' \
-    "$1" "$RUN_ID" "$impl" >>"$RESULTS"
-}
-missing() {  # test reason
-  echo "  $1: missing ($2)" >&2
-  record "{\"test\": \"$1\", \"status\": \"missing\"}"
-}
-
-emit() {  # test run wrk-output-file conns
-  "$SUMPY" - "$impl" "$1" "$2" "$3" "$PY" "$DURATION" "$4" "$RUN_ID" >>"$RESULTS" <<'PYEOF'
-import json, re, sys, time
-impl, test, run, path, py, dur, conns, run_id = sys.argv[1:9]
-out = open(path).read()
-def unit(v, u, table):
-    return float(v) * table.get(u, 1)
-row = {"bench": "http", "run_id": run_id, "impl": impl, "test": test, "run": int(run),
-       "conns": int(conns), "duration": dur, "python": py, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-row["rps"] = float(m.group(1)) if m else None
-m = re.search(r"Transfer/sec:\s+([\d.]+)([KMG]?B)", out)
-if m:
-    row["MBps"] = round(unit(m.group(1), m.group(2), {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}), 2)
-m = re.search(r"(\d+) requests in", out)
-row["requests"] = int(m.group(1)) if m else None
-for q in ("50", "99"):
-    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\b" % q, out, re.M)
-    if m:
-        row["p%s_ms" % q] = round(unit(m.group(1), m.group(2), {"us": 1e-3, "ms": 1, "s": 1e3}), 3)
-m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-if m:
-    row["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
-m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-if m:
-    row["non2xx"] = int(m.group(1))
-print(json.dumps(row))
-print("  %-8s run %s: %s req/s%s  p50 %s ms  p99 %s ms%s" % (
-    test, run, row["rps"], ("  %.1f MB/s" % row["MBps"]) if test == "static" and "MBps" in row else "",
-    row.get("p50_ms"), row.get("p99_ms"),
-    ("  errors %s" % row.get("socket_errors")) if any((row.get("socket_errors") or {}).values()) else ""
-    + ("  non2xx %s" % row["non2xx"] if "non2xx" in row else "")), file=sys.stderr)
-PYEOF
-}
 
 bench_one() {  # impl: start it, run $TESTS, stop it
   impl="$1"

@@ -6,8 +6,8 @@
 #   IMPL: circuits uvicorn uvicorn-uvloop gunicorn-aiohttp (default: all four), each
 #         run with every worker count in WORKERS
 #   circuits          python -m circuits.web --workers N --app circuits_app:Root DOCROOT
-#                     (GET /hello: the command always puts Static in front of the
-#                     app and lists the docroot at /, so / cannot reach index)
+#                     (GET /hello with an empty DOCROOT: the figures in README were
+#                     taken so; without a DOCROOT the command serves only the app)
 #   uvicorn           uvicorn --workers N --http httptools --loop asyncio asgi_hello:app
 #                     (as http.sh's uvicorn-httptools; with N > 1 uvicorn 0.54 binds the
 #                     socket itself without IPPROTO_TCP, so asyncio leaves Nagle on and

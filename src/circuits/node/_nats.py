@@ -45,24 +45,14 @@ ordinary ``Target.node`` messages, as on every other transport.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult
 
-from ._transport import (
-    BUFFER_LIMIT,
-    Backoff,
-    BufferFull,
-    Delivery,
-    DeliveryBatch,
-    Target,
-    Transport,
-    TransportError,
-    missing_extra,
-)
+from ._asyncio_transport import AsyncioTransport
+from ._transport import BUFFER_LIMIT, Backoff, Delivery, Target, TransportError, missing_extra
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -86,7 +76,7 @@ STOP_TIMEOUT_S = 2.0
 SEND_BATCH = 500
 
 
-class NatsTransport(Transport):
+class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
     """Moves a `Node`'s messages through a NATS server, with nats-py.
 
     Args:
@@ -140,29 +130,16 @@ class NatsTransport(Transport):
         )
         self._client_class = nats.aio.client.Client
         self._nats_error = nats.errors.Error
-        self._server = _server_url(url)
+        self._server = self._where = _server_url(url)
         _check_literal("node name", name)
         for group in self.groups:
             _check_literal("group", group)
         self._patterns = _broadcast_patterns(self.channels)
 
-        self._lock = threading.Lock()
-        self._queue: collections.deque[tuple[str, bytes]] = collections.deque()
-        self._connected = False
-        self._stopped = False
         self._max_payload = 0  # learnt from the server's INFO once connected
-        self._reported: str | None = None
         self._last_error: BaseException | None = None
-
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._wakeup = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._nc: Client | None = None
-        self._batch: DeliveryBatch | None = None
-        # The pump sleeps on _wakeup only after setting _idle (under _lock),
-        # so send() pays for call_soon_threadsafe once per sleep.
-        self._idle = False
 
     # -- the Transport API (any thread) ------------------------------------
 
@@ -175,12 +152,7 @@ class NatsTransport(Transport):
             return
         if self._stopped:
             raise TransportError(f"nats transport {self.name!r} was stopped; make a new one")
-        self._loop = asyncio.new_event_loop()
-        self._batch = DeliveryBatch(self._loop, self._hand_over)
-        self._thread = threading.Thread(
-            target=self._run, name=f"circuits-nats-{self.name}", daemon=True
-        )
-        self._thread.start()
+        self._spawn().start()
 
     def stop(self) -> None:
         """Publish what is buffered if connected, close the link, join the thread.
@@ -214,55 +186,16 @@ class NatsTransport(Transport):
                 was stopped.
         """
         subject = _subject_for(target)
-        with self._lock:
-            if self._stopped:
-                raise TransportError(f"nats transport {self.name!r} is stopped")
-            if self._max_payload and len(payload) > self._max_payload:
-                raise TransportError(
-                    f"payload of {len(payload)} bytes exceeds the NATS server's "
-                    f"max_payload of {self._max_payload} bytes"
-                )
-            if not self._connected and len(self._queue) >= self.buffer_limit:
-                raise BufferFull(
-                    f"not connected to {self._server} and {len(self._queue)} messages "
-                    f"already wait (buffer_limit={self.buffer_limit})"
-                )
-            self._queue.append((subject, bytes(payload)))
-            if not self._idle:
-                return
-            self._idle = False
-        self._wake_pump()
+        self._enqueue((subject, bytes(payload)), len(payload))
 
-    def _wake_pump(self) -> None:
-        loop = self._loop
-        if loop is not None:
-            try:
-                loop.call_soon_threadsafe(self._wakeup.set)
-            except RuntimeError:  # loop closed by a concurrent stop()
-                pass
-
-    @property
-    def connected(self) -> bool:
-        """Whether the link to the NATS server is up (and subscribed)."""
-        return self._connected
+    def _check_size(self, size: int) -> None:
+        if self._max_payload and size > self._max_payload:
+            raise TransportError(
+                f"payload of {size} bytes exceeds the NATS server's "
+                f"max_payload of {self._max_payload} bytes"
+            )
 
     # -- the worker thread ---------------------------------------------------
-
-    def _run(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._main())
-        except Exception:
-            log.exception("nats transport %r: worker failed", self.name)
-        finally:
-            if self._batch is not None:
-                self._batch.flush()  # read before the stop: still handed over
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
 
     async def _main(self) -> None:
         pump = asyncio.create_task(self._pump())
@@ -288,8 +221,8 @@ class NatsTransport(Transport):
         await asyncio.gather(pump, connect, return_exceptions=True)
         with self._lock:
             self._connected = False
-            dropped = len(self._queue)
-            self._queue.clear()
+            dropped = len(self._outbox)
+            self._outbox.clear()
         if dropped:
             log.warning(
                 "nats transport %r: stopped with %d unsent messages for %s",
@@ -384,23 +317,11 @@ class NatsTransport(Transport):
 
         return on_message
 
-    def _deliver(self, delivery: Delivery) -> None:
-        assert self._batch is not None
-        self._batch.add(delivery)
-
-    def _hand_over(self, deliveries: list[Delivery]) -> None:
-        try:
-            self.deliver_many(deliveries)
-        except Exception:
-            log.exception(
-                "nats transport %r: deliver_many failed for %d messages", self.name, len(deliveries)
-            )
-
     async def _pump(self) -> None:
         while True:
             await self._publish_queued()
             with self._lock:
-                if self._queue and (nc := self._nc) is not None and nc.is_connected:
+                if self._outbox and (nc := self._nc) is not None and nc.is_connected:
                     continue  # sent meanwhile
                 self._wakeup.clear()
                 self._idle = True
@@ -409,10 +330,10 @@ class NatsTransport(Transport):
     async def _publish_queued(self) -> None:
         while (nc := self._nc) is not None and nc.is_connected:
             with self._lock:
-                n = min(len(self._queue), SEND_BATCH)
+                n = min(len(self._outbox), SEND_BATCH)
                 if not n:
                     return
-                batch = [self._queue.popleft() for _ in range(n)]
+                batch = [self._outbox.popleft() for _ in range(n)]
             for index, (subject, payload) in enumerate(batch):
                 try:
                     await nc.publish(subject, payload)
@@ -420,13 +341,13 @@ class NatsTransport(Transport):
                     # (only while nats-py waits for its full buffer to drain:
                     # this message is in it) keep the rest, in order
                     with self._lock:
-                        self._queue.extendleft(reversed(batch[index + 1 :]))
+                        self._outbox.extendleft(reversed(batch[index + 1 :]))
                     raise
                 except self._nats_error as exc:
                     if not nc.is_connected:
                         # keep the rest, in order; the reconnection wakes us again
                         with self._lock:
-                            self._queue.extendleft(reversed(batch[index:]))
+                            self._outbox.extendleft(reversed(batch[index:]))
                         return
                     log.warning(
                         "nats transport %r: dropped a %d-byte message for %r: %r",
@@ -459,6 +380,8 @@ class NatsTransport(Transport):
         with self._lock:
             self._connected = True
             self._max_payload = nc.max_payload
+        if self._reported != "connected":
+            self._last_error = None
         self._report("connected", None)
         self._wakeup.set()
 
@@ -485,22 +408,6 @@ class NatsTransport(Transport):
     async def _on_closed(self) -> None:
         with self._lock:
             self._connected = False
-
-    def _report(self, state: str, error: BaseException | None) -> None:
-        if state == self._reported:
-            return
-        self._reported = state
-        if state == "connected":
-            self._last_error = None
-            log.info("nats transport %r: connected to %s", self.name, self._server)
-        else:
-            log.warning(
-                "nats transport %r: disconnected from %s: %s", self.name, self._server, error
-            )
-        try:
-            self.on_state(state, error)
-        except Exception:
-            log.exception("nats transport %r: on_state callback failed", self.name)
 
 
 async def _close_quietly(nc: Client) -> None:

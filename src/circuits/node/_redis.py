@@ -55,23 +55,12 @@ import asyncio
 import functools
 import logging
 import math
-import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import SplitResult
 
-from ._transport import (
-    BUFFER_LIMIT,
-    Backoff,
-    BufferFull,
-    Delivery,
-    DeliveryBatch,
-    Target,
-    Transport,
-    TransportError,
-    missing_extra,
-)
+from ._asyncio_transport import AsyncioTransport, describe
+from ._transport import BUFFER_LIMIT, Backoff, Delivery, Target, TransportError, missing_extra
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -118,7 +107,7 @@ _Kind = Literal["publish", "xadd"]
 _Ack = tuple[str, str, bytes]  # stream, group, entry id
 
 
-class RedisTransport(Transport):
+class RedisTransport(AsyncioTransport[tuple[_Kind, str, bytes]]):
     """Carries node messages through Redis pub/sub (broadcast, node) and Streams (group).
 
     Args:
@@ -182,53 +171,32 @@ class RedisTransport(Transport):
         self.claim_idle = claim_idle
         # host:port/db for log lines: never the password.
         self._where = _where(url)
-        self._lock = threading.Lock()
-        self._outbox: deque[tuple[_Kind, str, bytes]] = deque()
         self._acks: list[_Ack] = []
-        self._connected = False
-        self._closed = False
-        self._reported: str | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # The sender sleeps on _wakeup only after setting _idle (under _lock),
-        # so send() pays for call_soon_threadsafe once per sleep, not per message.
-        self._idle = False
         self._draining = False
-        self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._epoch = 0  # bumped when a session ends; see _session_alive
-        self._batch: DeliveryBatch | None = None
         self._targets: dict[bytes, Target] = {}
 
     # -- public API ------------------------------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
 
     def start(self) -> None:
         """Spawn the worker thread; it connects, and reconnects, on its own."""
         with self._lock:
             if self._thread is not None:
                 return
-            self._closed = False
+            self._stopped = False
             self._draining = False
             self._idle = False
             self._wakeup = asyncio.Event()
             self._stopping = asyncio.Event()
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._batch = DeliveryBatch(loop, self._hand_over)
-            self._thread = threading.Thread(
-                target=self._run, args=(loop,), name=f"circuits-redis-{self.name}", daemon=True
-            )
-        self._thread.start()
+            thread = self._spawn()
+        thread.start()
 
     def stop(self) -> None:
         """Stop receiving, send what is queued (for up to `STOP_FLUSH_S`), close, join."""
         with self._lock:
             thread, loop = self._thread, self._loop
-            self._closed = True
+            self._stopped = True
         if thread is None or loop is None:
             return
         try:
@@ -259,26 +227,7 @@ class RedisTransport(Transport):
             item = ("xadd", GROUP_PREFIX + target.name, payload)
         else:
             raise TransportError(f"expected a broadcast, group or node target, not {target!r}")
-        with self._lock:
-            if self._closed:
-                raise TransportError(f"redis transport {self.name!r} is stopped")
-            if not self._connected and len(self._outbox) >= self.buffer_limit:
-                raise BufferFull(
-                    f"redis at {self._where} is unreachable and {len(self._outbox)} messages "
-                    f"wait already (buffer_limit={self.buffer_limit})"
-                )
-            self._outbox.append(item)
-            self._wake_sender()
-
-    # -- called from any thread, under _lock -----------------------------------------
-
-    def _wake_sender(self) -> None:
-        if self._idle and self._loop is not None:
-            self._idle = False
-            try:
-                self._loop.call_soon_threadsafe(self._wakeup.set)
-            except RuntimeError:  # loop closed: stop() raced us; start() flushes later
-                pass
+        self._enqueue(item, len(payload))
 
     def _ack(self, stream: str, group: str, entry_id: bytes) -> None:
         with self._lock:
@@ -286,21 +235,6 @@ class RedisTransport(Transport):
             self._wake_sender()
 
     # -- the worker thread ---------------------------------------------------------------
-
-    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._main())
-        except Exception:
-            log.exception("redis transport %r: worker crashed", self.name)
-        finally:
-            if self._batch is not None:
-                self._batch.flush()  # read before the stop: still handed over
-            self._set_connected(False)
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
 
     async def _main(self) -> None:
         while not self._stopping.is_set():
@@ -407,9 +341,7 @@ class RedisTransport(Transport):
         await asyncio.wait([sender], timeout=STOP_FLUSH_S)
         error = sender.exception() if sender.done() and not sender.cancelled() else None
         if error is not None:
-            log.info(
-                "redis transport %r: flush before stop failed: %s", self.name, _describe(error)
-            )
+            log.info("redis transport %r: flush before stop failed: %s", self.name, describe(error))
 
     def _session_alive(self, epoch: int) -> bool:
         # Python < 3.12: asyncio.wait_for() (which redis-py uses to write)
@@ -417,31 +349,6 @@ class RedisTransport(Transport):
         # finishes, so Task.cancel() alone cannot be trusted to end a loop.
         # Every loop also checks that its session is still the current one.
         return self._epoch == epoch
-
-    def _set_connected(self, up: bool) -> None:
-        with self._lock:
-            self._connected = up
-
-    def _report(self, state: str, error: BaseException | None) -> None:
-        previous, self._reported = self._reported, state
-        if previous == state:
-            if error is not None:
-                log.debug("redis at %s still unreachable: %s", self._where, _describe(error))
-            return
-        if state == "connected":
-            log.info("redis transport %r: connected to %s", self.name, self._where)
-        elif error is not None:
-            log.warning(
-                "redis transport %r: %s %s: %s; retrying with backoff",
-                self.name,
-                "lost" if previous == "connected" else "cannot reach",
-                self._where,
-                _describe(error),
-            )
-        try:
-            self.on_state(state, error)
-        except Exception:
-            log.exception("redis transport %r: on_state(%r) failed", self.name, state)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -573,20 +480,6 @@ class RedisTransport(Transport):
             return
         self._deliver(Delivery(message["data"], self._target(message["channel"])))
 
-    def _deliver(self, delivery: Delivery) -> None:
-        assert self._batch is not None
-        self._batch.add(delivery)
-
-    def _hand_over(self, deliveries: list[Delivery]) -> None:
-        try:
-            self.deliver_many(deliveries)
-        except Exception:
-            log.exception(
-                "redis transport %r: deliver_many() failed for %d messages",
-                self.name,
-                len(deliveries),
-            )
-
     # -- receiving: groups -----------------------------------------------------------
 
     async def _ensure_group(self, client: Redis, group: str) -> None:
@@ -683,8 +576,3 @@ def _where(url: SplitResult) -> str:
     if url.scheme == "unix":
         return url.path
     return f"{url.hostname}:{url.port or 6379}{url.path or ''}"
-
-
-def _describe(error: BaseException) -> str:
-    # redis-py's repr() of its errors is a category ("network:ConnectionError").
-    return f"{type(error).__name__}: {error}"

@@ -264,9 +264,8 @@ class Node(BaseComponent):
         channel: Any = None,
         timeout: float | None = None,
     ) -> Any:
-        if _claimed(event) or connection_name not in self._peers:
+        if not _take(event, self, connection_name in self._peers):
             return None
-        _claim(event, self)
         _address(remote_event, event, channel)
         return self._call_peer(connection_name, remote_event, self._timeout(timeout))
 
@@ -279,9 +278,8 @@ class Node(BaseComponent):
         channel: Any = None,
         timeout: float | None = None,
     ) -> Any:
-        if _claimed(event) or self.transport is None:
+        if not _take(event, self, self.transport is not None):
             return None
-        _claim(event, self)
         _address(remote_event, event, channel)
         target = Target.node(connection_name)
         return self._call_transport(target, remote_event, self._timeout(timeout))
@@ -290,9 +288,8 @@ class Node(BaseComponent):
     def _remote_unknown(
         self, event: Event, remote_event: Event, connection_name: str, **_: Any
     ) -> None:
-        if _claimed(event):
+        if not _take(event, self):
             return
-        _claim(event, self)
         known = sorted(self._peers)
         raise LookupError(
             f"no node knows the peer {connection_name!r} (peers added with add(): {known!r};"
@@ -308,9 +305,8 @@ class Node(BaseComponent):
         channel: Any = None,
         timeout: float | None = None,
     ) -> Any:
-        if _claimed(event) or self.transport is None:
+        if not _take(event, self, self.transport is not None):
             return None
-        _claim(event, self)
         _address(remote_event, event, channel)
         return self._call_transport(Target.group(group), remote_event, self._timeout(timeout))
 
@@ -318,9 +314,8 @@ class Node(BaseComponent):
     def _to_group_without_groups(
         self, event: Event, remote_event: Event, group: str, **_: Any
     ) -> None:
-        if _claimed(event):
+        if not _take(event, self):
             return
-        _claim(event, self)
         raise TransportError(
             f"cannot send {remote_event!r} to group {group!r}: tcp:// nodes have no groups"
             " (use a redis:// or nats:// node URL)"
@@ -723,12 +718,12 @@ def _sender(client: Client, event: Event) -> Callable[[], Any]:
     return lambda: client.protocol.request(event, False)
 
 
-def _claimed(event: Event) -> bool:
-    return getattr(event, "_node_owner", None) is not None
-
-
-def _claim(event: Event, node: Node) -> None:
+def _take(event: Event, node: Node, able: bool = True) -> bool:
+    """Claim ``event`` for ``node`` if ``able`` and no other node has; whether it did."""
+    if not able or getattr(event, "_node_owner", None) is not None:
+        return False
     event._node_owner = node  # type: ignore[attr-defined]
+    return True
 
 
 def _address(remote_event: Event, event: Event, channel: Any) -> None:

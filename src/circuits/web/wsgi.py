@@ -58,6 +58,7 @@ from circuits.core.events import Event
 from circuits.core.handlers import handler as handler
 from circuits.net.events import close
 
+from ._mount import Unlistening, mount_for
 from .dispatchers import Dispatcher as Dispatcher
 from .errors import httperror as httperror
 from .events import request as request
@@ -214,19 +215,9 @@ class Gateway(BaseComponent):
         self.errors: dict[str, IO[str]] = {mount: StringIO() for mount in apps}
         self._streams: dict[Any, _Body] = {}  # sock -> the body being streamed to it
 
-    def _mount_for(self, path: str) -> str | None:
-        parts = [part for part in path.split("/") if part]
-        best: str | None = None
-        best_len = -1
-        for mount in self.apps:
-            segments = [part for part in mount.split("/") if part]
-            if parts[: len(segments)] == segments and len(segments) > best_len:
-                best, best_len = mount, len(segments)
-        return best
-
     @handler("request", priority=0.2)
     def _on_request(self, event: Event, req: Request, res: Response, *args: Any) -> Any:
-        mount = self._mount_for(req.path)
+        mount = mount_for(self.apps, req.path)
         if mount is None:
             return None
         event.stop()
@@ -528,7 +519,7 @@ class _FileWrapper:
             closer()
 
 
-class Application(BaseComponent):
+class Application(Unlistening, BaseComponent):
     """A circuits.web component tree as a WSGI application.
 
     ``application = Application() + Root()`` is a WSGI callable: each call
@@ -565,21 +556,6 @@ class Application(BaseComponent):
         self.response: Response | None = None
         HTTP(self, channel=self.channel).register(self)
         Dispatcher(channel=self.channel).register(self)
-
-    @property
-    def host(self) -> str:
-        """``''``: there is no listening socket."""
-        return ""
-
-    @property
-    def port(self) -> int:
-        """``0``."""
-        return 0
-
-    @property
-    def secure(self) -> bool:
-        """``False``."""
-        return False
 
     def translate_headers(self, environ: dict[str, Any]) -> Iterator[tuple[str, str]]:
         """Yield ``(header name, value)`` for the environ's header variables.

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from ...core.components import BaseComponent
 from ...core.events import Event
 from ...core.handlers import handler
+from .._mount import Unlistening
 from ..dispatchers import Dispatcher
 from ..errors import httperror
 from ..events import request
@@ -45,7 +46,7 @@ _SERVER_HEADERS = frozenset({"date", "server"})
 _PATH_SAFE = "/:@!$&'()*+,;=~%"
 
 
-class Application(BaseComponent):
+class Application(Unlistening, BaseComponent):
     """A circuits.web component tree as an ASGI 3.0 application.
 
     Attributes:
@@ -63,21 +64,6 @@ class Application(BaseComponent):
         self._up: asyncio.Future[None] | None = None
         HTTP(self, channel=self.channel).register(self)
         Dispatcher(channel=self.channel).register(self)
-
-    @property
-    def host(self) -> str:
-        """``''``: the ASGI server owns the socket."""
-        return ""
-
-    @property
-    def port(self) -> int:
-        """``0``."""
-        return 0
-
-    @property
-    def secure(self) -> bool:
-        """``False``."""
-        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one ASGI call (``http``, ``websocket`` or ``lifespan``)."""

@@ -50,6 +50,7 @@ from typing import Any
 from ...core.components import BaseComponent
 from ...core.events import Event
 from ...core.handlers import handler
+from .._mount import mount_for
 from ..wrappers import Request, Response
 from .calls import WAIT, HTTPCall, asgi_action
 from .common import ASGIApp
@@ -158,19 +159,9 @@ class Gateway(BaseComponent):
 
     # -- requests --------------------------------------------------------------------
 
-    def _mount_for(self, path: str) -> str | None:
-        parts = [part for part in path.split("/") if part]
-        best: str | None = None
-        best_len = -1
-        for mount in self.apps:
-            segments = [part for part in mount.split("/") if part]
-            if parts[: len(segments)] == segments and len(segments) > best_len:
-                best, best_len = mount, len(segments)
-        return best
-
     @handler("request", priority=0.2)
     def _on_request(self, event: Event, req: Request, res: Response, *args: Any) -> Any:
-        mount = self._mount_for(req.path)
+        mount = mount_for(self.apps, req.path)
         if mount is None:
             return None
         event.stop()

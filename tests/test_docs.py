@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["asyncio.md", "networking.md", "web.md", "scaling.md"]
+PAGES = ["asyncio.md", "networking.md", "web.md", "scaling.md", "testing.md"]
 TIMEOUT_S = 30
 
 BANNER = re.compile(r"^circuits\.web/\S+ ready! Listening on: \S+\n", re.M)

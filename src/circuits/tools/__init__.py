@@ -1,5 +1,8 @@
 """Tools for inspecting and managing component trees.
 
+``Inspector`` (in ``_inspector``) serves a running app's tree and events to
+the ``python -m circuits inspect`` and ``circuits.sniff`` commands.
+
 ``getargspec`` and ``tryimport`` live here because the core imports them
 (``circuits.core.handlers`` needs ``getargspec``), so this module must not
 import ``circuits.core`` at import time: the few functions that need the core
@@ -17,9 +20,13 @@ import inspect as _inspect
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._inspector import Inspector as Inspector
 
 __all__ = [
+    "Inspector",
     "deprecated",
     "edges",
     "findroot",
@@ -35,6 +42,17 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    # Inspector is a component, and the core imports this module while it is
+    # itself being imported: load it on first use instead.
+    if name == "Inspector":
+        from ._inspector import Inspector
+
+        return Inspector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -61,15 +61,19 @@ class ipc(Event):
 class Bridge(BaseComponent):
     """Forward ``ipc`` events to the peer process and run the peer's here.
 
-    Args:
-        socket: a connected stream client component (a ``Pipe()`` end); it is
-            registered as this Bridge's child. ``None`` for no socket.
-        channel: the Bridge's channel; use the socket's channel.
+    ``Bridge(socket=None, channel="bridge")``: see ``init``.
     """
 
     channel = "bridge"
 
     def init(self, socket: Any = None, channel: Any = channel) -> None:
+        """Take the constructor's arguments.
+
+        Args:
+            socket: a connected stream client component (a ``Pipe()`` end); it
+                is registered as this Bridge's child. ``None`` for no socket.
+            channel: the Bridge's channel; use the socket's channel.
+        """
         self._socket = socket
         self._buffer = bytearray()
         self._scan_from = 0

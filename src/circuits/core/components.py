@@ -107,8 +107,8 @@ class BaseComponent(Manager):
 
     Args:
         *args: passed to ``init()``.
-        channel: the component's channel (default: the class attribute, ``"*"``).
-        **kwargs: passed to ``init()``.
+        **kwargs: passed to ``init()``; ``channel=`` sets the component's
+            channel (default: the class attribute, ``"*"``).
     """
 
     channel: Any = "*"

@@ -21,7 +21,8 @@ class Timer(BaseComponent):
         interval: seconds, or a ``datetime`` to fire at.
         event: the event instance to fire (re-fired as is when persistent).
         *channels: where to fire it (default: the normal ``fire`` rules).
-        persist: fire every ``interval`` seconds until unregistered.
+        **kwargs: ``persist=True`` fires every ``interval`` seconds until
+            unregistered.
     """
 
     def __init__(

@@ -329,7 +329,8 @@ class TCPClient(Client):
         bind: a ``socket.socket``, or the local address to bind to.
         bufsize: bytes read per readable event.
         channel: the component's channel.
-        connect_timeout: seconds a connection attempt may take (via ``init()``).
+        **kwargs: passed to ``init()``: ``connect_timeout``, the seconds a
+            connection attempt may take.
     """
 
     socket_protocol = IPPROTO_TCP

@@ -89,13 +89,17 @@ class MemorySocket:
 class MemoryServer(BaseComponent):
     """A server transport without a socket; peers connect with `open` or `MemoryClient`.
 
-    Args:
-        channel: the channel of its events (as a ``TCPServer``'s).
+    ``MemoryServer(channel="server")``: see ``init``.
     """
 
     channel = "server"
 
     def init(self, channel: Any = channel) -> None:  # BaseComponent has set the channel
+        """Take the constructor's arguments.
+
+        Args:
+            channel: the channel of its events (as a ``TCPServer``'s).
+        """
         self._socks: list[MemorySocket] = []
         self._socks_lock = threading.Lock()
         self._listening = True
@@ -274,15 +278,18 @@ class MemoryClient(BaseComponent):
     port)`` (the address is only echoed in ``connected(host, port)``),
     ``write(data)`` and ``close()``; fires ``read(data)`` and
     ``disconnected()``. The server may run in another tree and thread.
-
-    Args:
-        server: the server ``connect`` reaches.
-        channel: the channel of its events (as a ``TCPClient``'s).
+    ``MemoryClient(server, channel="client")``: see ``init``.
     """
 
     channel = "client"
 
     def init(self, server: MemoryServer, channel: Any = channel) -> None:
+        """Take the constructor's arguments.
+
+        Args:
+            server: the server ``connect`` reaches.
+            channel: the channel of its events (as a ``TCPClient``'s).
+        """
         self._server = server
         self._sock: MemorySocket | None = None
 

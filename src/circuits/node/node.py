@@ -236,13 +236,16 @@ class Node(BaseComponent):
         auto_remote_event = kwargs.pop("auto_remote_event", None) or {}
         channel = kwargs.pop("channel", f"{self.channel}_client_{connection_name}")
         reconnect_delay = float(kwargs.pop("reconnect_delay", RECONNECT_DELAY_S))
-        client = Client(hostname, port, channel=channel, **kwargs).register(self)
+        client = Client(hostname, port, channel=channel, **kwargs)
         self._peers[connection_name] = client
         link = _PeerLink(self, connection_name, hostname, port, client, reconnect_delay)
-        self._links[connection_name] = link.register(self)
         for event_name, event_channels in auto_remote_event.items():
             for event_channel in event_channels:
                 link.forward(event_name, event_channel)
+        # The link first: in a running tree the client starts connecting as
+        # soon as it is registered, and the link must hear its `connected`.
+        self._links[connection_name] = link.register(self)
+        client.register(self)
         return channel
 
     def get_connection_names(self) -> list[str]:

@@ -42,5 +42,5 @@ def test_site_builds_strict(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (site / "index.html").is_file()
-    for page in ("core", "web", "net", "node", "testing"):
+    for page in ("core", "web", "net", "node", "testing", "io", "protocols", "app", "tools"):
         assert (site / "reference" / page / "index.html").is_file()

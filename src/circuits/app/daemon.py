@@ -77,7 +77,7 @@ def _redirect(path: str, flags: int, target: int) -> None:
 class Daemon(Component):  # type: ignore[misc,valid-type]
     """Daemonize the application it is registered in.
 
-    Args:
+    Constructor arguments (see ``init``):
         pidfile: where the daemon writes its pid.
         path: the daemon's working directory; must be absolute.
         stdin: file for standard input (``/dev/null`` unless an absolute path).

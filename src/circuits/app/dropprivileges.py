@@ -19,7 +19,7 @@ __all__ = ["BaseComponent", "DropPrivileges", "handler"]
 class DropPrivileges(BaseComponent):
     """Drop root privileges when a server is ready.
 
-    Args:
+    Constructor arguments (see ``init``):
         user: the user to become.
         group: the group to become.
         umask: the new umask, or ``None`` to keep it.

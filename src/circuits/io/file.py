@@ -78,7 +78,7 @@ class _open(Event):
 class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
     """A file read and written without blocking the loop.
 
-    Args:
+    Constructor arguments (see ``init``):
         filename: a path, or an open file object (anything with ``fileno()``;
             its ``mode``, ``name`` and ``encoding`` are used when present).
         mode: the ``open()`` mode for a path.

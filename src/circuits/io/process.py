@@ -60,7 +60,7 @@ class terminated(Event):
 class Process(BaseComponent):
     """Run a child process, feeding its stdin and collecting its output.
 
-    Args:
+    Constructor arguments (see ``init``):
         args: the program and its arguments, as for ``subprocess.Popen``.
         cwd: the child's working directory.
         shell: run ``args`` through the shell.

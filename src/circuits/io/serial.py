@@ -77,7 +77,7 @@ class _open(Event):
 class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
     """A serial port.
 
-    Args:
+    Constructor arguments (see ``init``):
         port: the device (``"/dev/ttyUSB0"``, ``"COM3"``, or a pyserial URL).
         baudrate: bits per second.
         bufsize: bytes read per readable notification.

@@ -42,7 +42,7 @@ def splitLines(s: bytes, buffer: bytes) -> tuple[list[bytes], bytes]:
 class Line(BaseComponent):
     """Fire ``line`` for every complete line of the ``read`` data on its channel.
 
-    Args:
+    Constructor arguments:
         encoding: stored only (lines are bytes).
         getBuffer: ``sock -> bytes``, the rest kept for ``sock`` (server mode).
         updateBuffer: ``(sock, bytes) -> None``, store the new rest (server mode).

@@ -27,7 +27,7 @@ class IRC(Component):  # type: ignore[misc,valid-type]
     (servers: ``privmsg(sock, prefix, ...)``); numerics become
     ``numeric(prefix, 433, ...)``. Client-side pings are answered.
 
-    Args:
+    Constructor arguments:
         encoding: for decoding lines and encoding requests (default ``'utf-8'``).
         **kwargs: passed to ``Component`` and to the ``Line`` child
             (``channel=``, ``getBuffer``/``updateBuffer`` for servers).

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import stat
+from functools import cached_property
 from http import HTTPStatus as _StdStatus
 from io import BytesIO
 from typing import Any
@@ -361,8 +362,7 @@ class HTTP(BaseComponent):
         sock = req.sock
         client = self._conns.get(sock)
         if client is None:  # the client is gone
-            _close_body(res.body)
-            res.done = True
+            _abandon(res)
             return
         if client.res is not res or client.started:
             return  # this request was answered already
@@ -424,8 +424,7 @@ class HTTP(BaseComponent):
         body = res.body
         if type(body) is not FileChunks or not accepts_regions(sock):
             return None
-        transport = getattr(self._server, "server", None)
-        if not getattr(transport, "accepts_file_regions", False):
+        if not getattr(self._socket_server, "accepts_file_regions", False):
             return None
         length = dict.get(res.headers, "Content-Length")
         try:
@@ -443,8 +442,7 @@ class HTTP(BaseComponent):
         sock = res.request.sock
         client = self._conns.get(sock)
         if client is None or client.res is not res:  # the client went away
-            _close_body(res.body)
-            res.done = True
+            _abandon(res)
             return
         engine = client.engine
         if data is not None:
@@ -466,10 +464,15 @@ class HTTP(BaseComponent):
         self.fire(write(sock, engine.send(EndOfMessage())))
         self._finish(sock, client, res)
 
-    @property
+    @cached_property
+    def _socket_server(self) -> Any:
+        """The owner's socket server (``None`` for owners without one), looked up once."""
+        return getattr(self._server, "server", None)
+
+    @cached_property
     def _transport(self) -> Any:
         """The socket server, if it offers back-pressure (``pending_bytes``)."""
-        transport = getattr(self._server, "server", None)
+        transport = self._socket_server
         return transport if hasattr(transport, "notify_when_drained") else None
 
     @handler("drained")
@@ -632,6 +635,12 @@ def _next_chunk(body: Any) -> Any:
         if chunk:
             return chunk
     return None
+
+
+def _abandon(res: Response) -> None:
+    """A response whose client has gone: close its body, mark it done."""
+    _close_body(res.body)
+    res.done = True
 
 
 def _close_body(body: Any) -> None:

@@ -558,20 +558,15 @@ class Manager(Scheduler):
                     or effects
                 ):
                     self._event_done(event, raised)
-                    if (
-                        _COUNTED_REFS
-                        and not event.waitingHandlers
-                        and _refcount(value) == 3
-                        and _refcount(event) == 3
-                    ):
-                        del value.event  # as below, once the done step is over
-                elif _COUNTED_REFS and _refcount(value) == 3 and _refcount(event) == 3:
+                    finished = not event.waitingHandlers
+                else:
+                    value._done = True
+                    finished = True
+                if finished and _COUNTED_REFS and _refcount(value) == 3 and _refcount(event) == 3:
                     # Nothing but this loop holds the event or its Value (each
                     # is held by the other, a local and the call): break their
                     # cycle so both are freed now, not by the cyclic GC.
                     del value.event
-                else:
-                    value._done = True
         finally:
             self._loop_ident = prev
 

@@ -41,7 +41,10 @@ __all__ = [
 _REQUEST_ATTRS = ("request", "response", "cookie", "session")
 
 
-def _arity(f: Callable[..., Any]) -> tuple[list[str], str | None, str | None, Any, bool]:
+_Arity = tuple[list[str], str | None, str | None, Any, bool]
+
+
+def _arity(f: Callable[..., Any]) -> _Arity:
     """``getargspec(f)`` minus a leading ``self`` and then ``event``; and whether ``event`` was."""
     args, varargs, varkw, defaults = getargspec(f)
     args = list(args)
@@ -69,6 +72,22 @@ def _end(self: Any) -> None:
         self.__dict__.pop(name, None)
 
 
+def _as_handler(
+    wrapper: Callable[..., Any],
+    f: Callable[..., Any],
+    arity: _Arity,
+    event: bool,
+    channels: tuple[Any, ...],
+    config: dict[str, Any],
+) -> Any:
+    """Dress ``wrapper`` as ``f`` (name, argspec for the dispatcher) and make it a handler."""
+    update_wrapper(wrapper, f)
+    wa: Any = wrapper
+    wa.args, wa.varargs, wa.varkw, wa.defaults, _ = arity
+    wa.event = event
+    return handler(*channels, **config)(wrapper)
+
+
 def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]:
     """Make a controller method answer the URL segments ``channels``.
 
@@ -87,7 +106,8 @@ def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]
     """
 
     def decorate(f: Callable[..., Any]) -> Any:
-        names, varargs, varkw, defaults, takes_event = _arity(f)
+        arity = _arity(f)
+        takes_event = arity[4]
 
         def wrapper(self: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -103,11 +123,7 @@ def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]
                 # generator handler loses it at its first suspension.
                 _end(self)
 
-        update_wrapper(wrapper, f)
-        wa: Any = wrapper
-        wa.args, wa.varargs, wa.varkw, wa.defaults = names, varargs, varkw, defaults
-        wa.event = True
-        return handler(*channels, **config)(wrapper)
+        return _as_handler(wrapper, f, arity, True, channels, config)
 
     return decorate
 
@@ -211,7 +227,7 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
     """
 
     def decorate(f: Callable[..., Any]) -> Any:
-        names, varargs, varkw, defaults, _ = _arity(f)
+        arity = _arity(f)
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -224,11 +240,7 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
             finally:
                 _end(self)
 
-        update_wrapper(wrapper, f)
-        wa: Any = wrapper
-        wa.args, wa.varargs, wa.varkw, wa.defaults = names, varargs, varkw, defaults
-        wa.event = False
-        return handler(*channels, **config)(wrapper)
+        return _as_handler(wrapper, f, arity, False, channels, config)
 
     return decorate
 

@@ -93,18 +93,10 @@ class URL:
         )
 
     def _copy(self) -> URL:
-        return URL(
-            self._scheme,
-            self._host,
-            self._port,
-            self._path,
-            self._params,
-            self._query,
-            self._fragment,
-            self._encoding,
-        )
+        return URL(*self._fields(), self._encoding)
 
-    def _fields(self) -> tuple[bytes | None, ...]:
+    def _fields(self) -> tuple[bytes, bytes, bytes | None, bytes, bytes, bytes, bytes]:
+        """The constructor's arguments bar ``encoding``, in its order."""
         return (
             self._scheme,
             self._host,

@@ -7,25 +7,8 @@ command functions ``JOIN``, ``KICK``, ``MODE``, ``PART``, ``PONG`` and
 
 from __future__ import annotations
 
-from .commands import (
-    AWAY as AWAY,
-    INVITE as INVITE,
-    JOIN as JOIN,
-    KICK as KICK,
-    MODE as MODE,
-    NAMES as NAMES,
-    NICK as NICK,
-    NOTICE as NOTICE,
-    PART as PART,
-    PASS as PASS,
-    PONG as PONG,
-    PRIVMSG as PRIVMSG,
-    QUIT as QUIT,
-    TOPIC as TOPIC,
-    USER as USER,
-    WHO as WHO,
-    WHOIS as WHOIS,
-)
+from .commands import *  # noqa: F403
+from .commands import __all__ as _commands
 from .events import reply as reply, request as request, response as response
 from .message import Message as Message
 from .numerics import *  # noqa: F403
@@ -43,34 +26,16 @@ sourceJoin = joinprefix
 sourceSplit = parseprefix
 
 __all__ = [
-    "AWAY",
-    "INVITE",
     "IRC",
-    "JOIN",
-    "KICK",
-    "MODE",
-    "NAMES",
-    "NICK",
-    "NOTICE",
-    "PART",
-    "PASS",
-    "PONG",
-    "PRIVMSG",
-    "QUIT",
-    "TOPIC",
-    "USER",
-    "WHO",
-    "WHOIS",
-    "Message",
     "irc_color_to_ansi",
     "joinprefix",
     "parsemsg",
     "parseprefix",
     "reply",
-    "request",
     "response",
     "sourceJoin",
     "sourceSplit",
     "strip",
+    *_commands,  # the command functions, with Message and request
     *_numerics,
 ]

@@ -87,28 +87,27 @@ def test_append_mode_appends_and_stays_open_after_eof(tmp_path):
     assert path.read_bytes() == b"one\ntwo\n"
 
 
-def test_seek_rereads_from_the_new_position(tmp_path):
+@pytest.mark.parametrize(
+    ("mode", "content", "to", "before", "after"),
+    [
+        # r+ starts at 0: all of it, then from offset 4 again
+        ("r+b", b"0123456789", (4,), b"0123456789", b"456789"),
+        # a+ starts at the end: eof first, then the last two bytes
+        ("a+", b"abcdef", (-2, os.SEEK_END), b"", b"ef"),
+    ],
+    ids=["offset", "whence-end-append"],
+)
+def test_seek_rereads_from_the_new_position(tmp_path, mode, content, to, before, after):
     path = tmp_path / "seek.txt"
-    path.write_bytes(b"0123456789")
-    f = File(str(path), "r+b")
+    path.write_bytes(content)
+    f = File(str(path), mode)
     with running(f) as (m, rec):
         rec.wait_for("eof", "file")
-        assert rec.data("file") == b"0123456789"
-        m.fire(seek(4), "file")
+        assert rec.data("file") == before
+        m.fire(seek(*to), "file")
         rec.wait_for("eof", "file", count=2)
-        assert rec.data("file") == b"0123456789" + b"456789"
+        assert rec.data("file") == before + after
         assert not f.closed
-
-
-def test_seek_whence_end_in_append_mode(tmp_path):
-    path = tmp_path / "seek2.txt"
-    path.write_bytes(b"abcdef")
-    f = File(str(path), "a+")
-    with running(f) as (m, rec):
-        rec.wait_for("eof", "file")
-        m.fire(seek(-2, os.SEEK_END), "file")
-        rec.wait_for("eof", "file", count=2)
-        assert rec.data("file") == b"ef"  # a+ starts at the end: eof first
 
 
 def test_seek_method_returns_the_position(tmp_path):

@@ -177,6 +177,22 @@ def nats_server() -> Iterator[NatsServer]:
         srv.stop()
 
 
+BROKERS = ("redis", "nats")
+
+
+@contextlib.contextmanager
+def broker_server(kind: str, cwd: Path) -> Iterator[RedisServer | NatsServer]:
+    """A running server of ``kind`` (one of `BROKERS`), stopped on exit; skips if there is none.
+
+    For a scenario that is the same on every broker: parametrise a fixture over
+    `BROKERS` and enter this with ``request.param``.
+    """
+    servers = {"redis": lambda: redis_server(cwd), "nats": nats_server}
+    assert kind in servers, f"expected one of {BROKERS}, not {kind!r}"
+    with servers[kind]() as srv:
+        yield srv
+
+
 class NodeProcess:
     """``node_process.py`` in a child process: a Node whose stdout lines are collected.
 

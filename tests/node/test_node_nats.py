@@ -1,15 +1,14 @@
 """Nodes over a real nats-server: each Node in its own Manager (and thread, or process).
 
-What issue #9 asks of a ``nats://`` network, end to end through the Node API:
-broadcast fan-out, queue-group delivery (each event to exactly one member),
-remote calls by name (also to a node in another process), a broker restart,
-and a caller running on asyncio (``run_async``). NATS keeps nothing, so a
-killed consumer's events are lost by design: that scenario is Redis-only.
+What only a ``nats://`` network does, end to end through the Node API: remote
+calls and a queue group across node processes, and a broker restart. The
+scenarios the same on every broker (fan-out, groups, remote calls, asyncio)
+are in ``test_node_brokers.py``. NATS keeps nothing, so a killed consumer's
+events are lost by design: that scenario is Redis-only.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 
 import pytest
@@ -23,9 +22,6 @@ from tests.node.node_support import (
     hello,
     job,
     note,
-    own_broadcasts,
-    run_async_caller,
-    start_async_member,
     start_member,
 )
 
@@ -46,50 +42,6 @@ def loops():
     running = Loops()
     yield running
     running.stop_all()
-
-
-def test_broadcast_fans_out_to_three_nodes(server, loops):
-    others = [start_member(loops, server.url, name) for name in ("b", "c", "d")]
-    sender = start_member(loops, server.url, "a")
-    sender.manager.fire(broadcast(note("all"), channel="app"))
-    for other in others:
-        other.app.wait_until(lambda app=other.app: app.notes == ["all"], "the broadcast")
-
-    # The server echoes the broadcast to its sender, whose Node drops it.
-    wait_until(lambda: own_broadcasts(sender), "the echo of the sender's broadcast")
-    fire_and_wait(sender.manager, sender.rec, hello("probe"))  # FIFO: after the echo's effects
-    assert sender.app.notes == []
-    assert all(other.app.notes == ["all"] for other in others)
-
-
-def test_group_gives_each_event_to_exactly_one_member(server, loops):
-    workers = [start_member(loops, server.url, f"w{i}", groups=("workers",)) for i in range(3)]
-    caller = start_member(loops, server.url, "caller")
-    n = 90
-    events = [to_group(job(i), "workers", channel="app") for i in range(n)]
-    values = fire_all_and_wait(caller.manager, caller.rec, events)
-
-    assert [v.value for v in values] == list(range(n))
-    got = Counter(i for w in workers for i in w.app.jobs)
-    assert got == Counter(range(n))  # each event once, on one member
-    assert caller.app.jobs == []
-
-
-def test_remote_call_value_error_and_timeout(server, loops):
-    start_member(loops, server.url, "b")
-    a = start_member(loops, server.url, "a")
-    assert fire_and_wait(a.manager, a.rec, remote(hello(1), "b", channel="app")).value == "b: Hi 1"
-
-    failed = fire_and_wait(a.manager, a.rec, remote(boom(), "b", channel="app"))
-    with pytest.raises(RemoteError) as info:
-        failed.outcome()
-    error = info.value
-    assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
-    assert "Traceback" in error.traceback
-
-    late = fire_and_wait(a.manager, a.rec, remote(hello(2), "ghost", channel="app", timeout=0.2))
-    with pytest.raises(TimeoutError, match="'ghost'"):
-        late.outcome()
 
 
 def test_remote_calls_and_group_across_processes(server, loops):
@@ -158,21 +110,3 @@ def test_reconnect_after_the_broker_restarts(server, loops):
     assert waiting.value == "b: Hi while down"
     after = fire_and_wait(a.manager, a.rec, remote(hello("after"), "b", channel="app"))
     assert after.value == "b: Hi after"
-
-
-@pytest.mark.parametrize("target_loop", ["run", "run_async"])
-def test_remote_call_from_an_asyncio_application(server, loops, target_loop):
-    start = start_member if target_loop == "run" else start_async_member
-    start(loops, server.url, "b")
-    results = run_async_caller(server.url, "b")
-    assert results["value"] == "b: Hi async"
-    error = results["error"]
-    assert isinstance(error, RemoteError)
-    assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
-    assert isinstance(results["timeout"], TimeoutError)
-
-
-def test_stopping_a_node_warns_of_nothing(server, loops, caplog):
-    start_member(loops, server.url, "a")
-    loops.stop_all()
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -1,14 +1,14 @@
 """Nodes over a real redis-server: each Node in its own Manager (and thread, or process).
 
-What issue #9 asks of a ``redis://`` network, end to end through the Node API:
-broadcast fan-out, durable group delivery (exactly once when nobody fails,
-redelivery when a consumer process is killed), remote calls by name, a broker
-restart, and a caller running on asyncio (``run_async``).
+What only a ``redis://`` network does, end to end through the Node API:
+redelivery when a consumer process is killed, remote calls to a node process,
+and a restart that keeps calls and group jobs. The scenarios the same on every
+broker (fan-out, exactly-once groups, remote calls, asyncio) are in
+``test_node_brokers.py``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 
 import pytest
@@ -22,9 +22,6 @@ from tests.node.node_support import (
     hello,
     job,
     note,
-    own_broadcasts,
-    run_async_caller,
-    start_async_member,
     start_member,
 )
 
@@ -60,34 +57,6 @@ def test_transport_options_reach_the_transport():
         Node(url="redis://127.0.0.1:1/0", transport_options={"no_such_option": 1})
     with pytest.raises(TypeError, match="transport_options"):
         Node(url="tcp://127.0.0.1:0", transport_options={"claim_idle": 1})
-
-
-def test_broadcast_fans_out_to_three_nodes(server, loops):
-    others = [start_member(loops, server.url, name) for name in ("b", "c", "d")]
-    sender = start_member(loops, server.url, "a")
-    sender.manager.fire(broadcast(note("all"), channel="app"))
-    for other in others:
-        other.app.wait_until(lambda app=other.app: app.notes == ["all"], "the broadcast")
-
-    # The engine echoes the broadcast to its sender, whose Node drops it.
-    wait_until(lambda: own_broadcasts(sender), "the echo of the sender's broadcast")
-    fire_and_wait(sender.manager, sender.rec, hello("probe"))  # FIFO: after the echo's effects
-    assert sender.app.notes == []
-    assert all(other.app.notes == ["all"] for other in others)
-
-
-def test_group_delivers_each_event_exactly_once(server, loops):
-    workers = [start_member(loops, server.url, f"w{i}", groups=("workers",)) for i in range(3)]
-    caller = start_member(loops, server.url, "caller")
-    n = 90
-    events = [to_group(job(i), "workers", channel="app") for i in range(n)]
-    values = fire_all_and_wait(caller.manager, caller.rec, events)
-
-    assert [v.value for v in values] == list(range(n))
-    got = Counter(i for w in workers for i in w.app.jobs)
-    assert got == Counter(range(n))  # each event once, on one member
-    assert caller.app.jobs == []
-    wait_until(lambda: server.pending("workers") == 0, "every group message acked")
 
 
 def test_killed_consumer_process_events_are_redelivered(server, loops):
@@ -129,23 +98,6 @@ def test_killed_consumer_process_events_are_redelivered(server, loops):
     redone = Counter(i for s in survivors for i in s.app.jobs)
     assert redone == Counter([*blocked, *range(n, 2 * n)])  # each once
     wait_until(lambda: server.pending("work") == 0, "the redelivered jobs acked")
-
-
-def test_remote_call_value_error_and_timeout(server, loops):
-    start_member(loops, server.url, "b")
-    a = start_member(loops, server.url, "a")
-    assert fire_and_wait(a.manager, a.rec, remote(hello(1), "b", channel="app")).value == "b: Hi 1"
-
-    failed = fire_and_wait(a.manager, a.rec, remote(boom(), "b", channel="app"))
-    with pytest.raises(RemoteError) as info:
-        failed.outcome()
-    error = info.value
-    assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
-    assert "Traceback" in error.traceback
-
-    late = fire_and_wait(a.manager, a.rec, remote(hello(2), "ghost", channel="app", timeout=0.2))
-    with pytest.raises(TimeoutError, match="'ghost'"):
-        late.outcome()
 
 
 def test_remote_call_and_broadcast_to_a_node_process(server, loops):
@@ -200,21 +152,3 @@ def test_reconnect_after_the_broker_restarts(server, loops):
     assert after.value == "b: Hi after"
     assert fire_and_wait(a.manager, a.rec, to_group(job(43), "g", channel="app")).value == 43
     assert b.app.jobs == [42, 43]
-
-
-@pytest.mark.parametrize("target_loop", ["run", "run_async"])
-def test_remote_call_from_an_asyncio_application(server, loops, target_loop):
-    start = start_member if target_loop == "run" else start_async_member
-    start(loops, server.url, "b")
-    results = run_async_caller(server.url, "b")
-    assert results["value"] == "b: Hi async"
-    error = results["error"]
-    assert isinstance(error, RemoteError)
-    assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
-    assert isinstance(results["timeout"], TimeoutError)
-
-
-def test_stopping_a_node_warns_of_nothing(server, loops, caplog):
-    start_member(loops, server.url, "a")
-    loops.stop_all()
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

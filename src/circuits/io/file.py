@@ -130,9 +130,6 @@ class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid
 
     # -- poller attachment, opening ---------------------------------------
 
-    def _ready_event(self) -> Event:
-        return ready(self)
-
     @handler("ready")
     def _on_ready(self, component: Any, *args: Any) -> None:
         if component is self:
@@ -243,8 +240,8 @@ class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid
 
         Before the file was opened, it is closed right after opening.
         """
-        if not self._buffer and self._was_opened:
-            self._close()
+        if self._was_opened:
+            self._close_after_flush()
         else:
             self._closeflag = True
 
@@ -253,10 +250,7 @@ class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid
         if self.closed:
             return
         fobj = self._fd
-        if self._poller is not None:
-            self._poller.discard(fobj)
-        self._buffer.clear()
-        self._closeflag = False
+        self._unwatch_and_drop_queue(fobj)
         if self._fileno > 2:  # never close the process's own standard streams
             try:
                 fobj.close()
@@ -282,9 +276,7 @@ class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid
             self._close()
             return
         if data:
-            e = read(data)
-            e.notify = True
-            self.fire(e)
+            self._fire_notified(read(data))
         else:
             self._at_eof()
 

@@ -130,9 +130,6 @@ class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,val
 
     # -- poller attachment, opening -------------------------------------------
 
-    def _ready_event(self) -> Event:
-        return ready(self)
-
     @handler("ready")
     def _on_ready(self, component: Any, *args: Any) -> None:
         if component is self:
@@ -174,19 +171,13 @@ class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,val
     @handler("close")
     def close(self) -> None:
         """Close once everything queued was written; fires ``closed()``."""
-        if not self._buffer:
-            self._close()
-        else:
-            self._closeflag = True
+        self._close_after_flush()
 
     def _close(self) -> None:
         port_obj = self._serial
         if port_obj is None:
             return
-        if self._poller is not None and self._fd is not None:
-            self._poller.discard(self._fd)
-        self._buffer.clear()
-        self._closeflag = False
+        self._unwatch_and_drop_queue(self._fd)  # set with _serial in _on_open
         self._serial = None
         self._fd = None
         try:
@@ -212,9 +203,7 @@ class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,val
             self._close()
             return
         if data:
-            e = read(bytes(data))
-            e.notify = True
-            self.fire(e)
+            self._fire_notified(read(bytes(data)))
 
     @handler("_write", priority=1)
     def _on_write_ready(self, fd: Any) -> None:

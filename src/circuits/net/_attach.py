@@ -21,6 +21,7 @@ unregistered, would never be polled again.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from ..core.components import BaseComponent
@@ -61,6 +62,11 @@ class PollerUser(BaseComponent):
         self._poller_attached(poller)
         self.fire(self._ready_event())
 
+    def _fire_notified(self, event: Event) -> None:
+        """Fire ``event`` (a ``read``) with ``notify`` set, as 3.2.5 fired reads."""
+        event.notify = True
+        self.fire(event)
+
     @handler("unregistered", channel="*")
     def _on_unregistered(self, component: Any, manager: Any = None) -> None:
         old = self._poller
@@ -97,11 +103,29 @@ class ClosingPollerUser(PollerUser):
     """A poller user that closes with its application (clients, files, serial ports).
 
     On any ``stopped`` it asks itself to ``close`` (flushing what is queued);
-    when it leaves the tree it closes at once. Subclasses provide ``_close()``.
+    when it leaves the tree it closes at once. Subclasses provide ``_close()``
+    and the write queue ``_buffer`` with its ``_closeflag``.
     """
+
+    _buffer: deque[Any]
+    _closeflag: bool
 
     def _close(self) -> None:
         raise NotImplementedError
+
+    def _close_after_flush(self) -> None:
+        """Close now if nothing is queued; else once the queue is written."""
+        if not self._buffer:
+            self._close()
+        else:
+            self._closeflag = True
+
+    def _unwatch_and_drop_queue(self, fd: Any) -> None:
+        """The first steps of every ``_close()``: stop polling ``fd``, forget what is queued."""
+        if self._poller is not None:
+            self._poller.discard(fd)
+        self._buffer.clear()
+        self._closeflag = False
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:

@@ -155,10 +155,7 @@ class Client(ClosingPollerUser):
     @handler("close")
     def close(self) -> None:
         """Close once everything queued was sent."""
-        if not self._buffer:
-            self._close()
-        else:
-            self._closeflag = True
+        self._close_after_flush()
 
     def _close(self) -> None:
         """Close now, dropping unsent data; fires ``disconnected()`` if it was connected."""
@@ -171,10 +168,7 @@ class Client(ClosingPollerUser):
                 close_quietly(self._sock)
             return
         sock = self._sock
-        if self._poller is not None:
-            self._poller.discard(sock)
-        self._buffer.clear()
-        self._closeflag = False
+        self._unwatch_and_drop_queue(sock)
         self._connected = False
         self._handshaking = False
         close_quietly(sock)
@@ -209,9 +203,7 @@ class Client(ClosingPollerUser):
             self._close()
             return
         if data:
-            e = read(data)
-            e.notify = True
-            self.fire(e)
+            self._fire_notified(read(data))
         else:
             # The peer closed: stop watching the (forever readable) EOF.
             if self._poller is not None:

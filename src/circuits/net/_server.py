@@ -189,24 +189,23 @@ class Server(PollerUser):
     @property
     def host(self) -> Any:
         """The bound host (the path for UNIX sockets); ``None`` once closed."""
-        if self._sock is None:
-            return None
-        try:
-            name = self._sock.getsockname()
-        except OSError:
-            return None
+        name = self._sockname()
         return name[0] if isinstance(name, tuple) else name
 
     @property
     def port(self) -> int | None:
         """The bound port; ``None`` for UNIX sockets and once closed."""
+        name = self._sockname()
+        return int(name[1]) if isinstance(name, tuple) else None
+
+    def _sockname(self) -> Any:
+        """The listening socket's ``getsockname()``; ``None`` once closed."""
         if self._sock is None:
             return None
         try:
-            name = self._sock.getsockname()
+            return self._sock.getsockname()
         except OSError:
             return None
-        return int(name[1]) if isinstance(name, tuple) else None
 
     # -- poller attachment -------------------------------------------------
 
@@ -325,9 +324,7 @@ class Server(PollerUser):
             self._recv_failed(sock, exc)
             return
         if data:
-            e = read(sock, data)
-            e.notify = True
-            self.fire(e)
+            self._fire_notified(read(sock, data))
         else:
             self._eof(sock)
 

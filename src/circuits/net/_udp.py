@@ -58,9 +58,7 @@ class UDPServer(Server):
             self._close(sock)
             return
         if data:
-            e = read(address, data)
-            e.notify = True
-            self.fire(e)
+            self._fire_notified(read(address, data))
 
     @handler("_write", priority=1, override=True)
     def _on_write_ready(self, sock: Any) -> None:

@@ -282,6 +282,36 @@ def test_workers_serve_are_restarted_and_stop_together(app_dir):
         assert srv.count("supervisor stopped") == 1
 
 
+def test_sigterm_to_the_whole_group_drains_the_workers(app_dir):
+    # systemd (KillMode=control-group) signals every process of the service:
+    # each worker gets SIGTERM from it, then again from its supervisor.
+    with launch(command("--app", "wapp:Root", "--workers", "2"), app_dir) as srv:
+        pids_answering(srv, 2)
+        result: dict[str, requests.Response | Exception] = {}
+
+        def ask_slow() -> None:
+            try:
+                result["r"] = srv.get("/slow")
+            except requests.RequestException as exc:
+                result["r"] = exc
+
+        slow = threading.Thread(target=ask_slow, daemon=True)
+        slow.start()
+        wait_until((app_dir / "slow.started").exists, "the slow request to start")
+        os.killpg(srv.proc.pid, signal.SIGTERM)
+        srv.wait_line(lambda line: "SIGTERM: stopping the workers" in line, "the supervisor")
+        (app_dir / "slow.release").touch()
+        slow.join(HTTP_TIMEOUT_S)
+        response = result["r"]
+        assert isinstance(response, requests.Response), response
+        assert (response.status_code, response.text) == (200, SLOW_BODY)
+        assert srv.proc.wait(timeout=STOP_TIMEOUT_S) == 0
+        srv.wait_line(lambda line: "supervisor stopped" in line, "the end")
+        exits = [line for line in srv.out if " exited (" in line]
+        assert len(exits) == 2, exits
+        assert all("exited (exit code 0)" in line for line in exits), exits
+
+
 def test_a_worker_log_line_has_time_level_and_pid(app_dir):
     with launch(command("--app", "wapp:Root", "--workers", "1"), app_dir) as srv:
         line = srv.wait_line(lambda line: "supervisor started" in line, "the start")

@@ -10,7 +10,9 @@ attribute is true (default ``False``); ``display_banner`` only controls the
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal as _signal
 import socket
 import sys
 from typing import Any
@@ -151,7 +153,16 @@ class BaseServer(BaseComponent):
             # else: a forked worker; it goes on serving with this loop
 
     @handler("signal")
-    def _on_signal(self, *args: Any) -> None:
+    def _on_signal(self, signo: int = 0, *args: Any) -> None:
+        if signo == _signal.SIGTERM:
+            # Draining already; it ends by itself, bounded by drain_timeout. A
+            # signal sent to a whole process group (systemd's default
+            # KillMode, ``kill -- -PGID``) reaches each worker, and then its
+            # supervisor signals it again: that second SIGTERM may come after
+            # the loop has ended and restored the default action, and must not
+            # turn the worker's exit 0 into a kill.
+            with contextlib.suppress(ValueError):  # not the main thread
+                _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
         self.drain()
 
     def drain(self) -> None:

@@ -84,3 +84,50 @@ def test_async_echo_echoes_lines_and_stops_on_sigint():
         assert proc.wait(timeout=5) == 0
         assert proc.stderr is not None
         assert proc.stderr.read() == ""
+
+
+@pytest.mark.slow
+def test_inspect_and_sniff_work_against_the_web_app(tmp_path, monkeypatch):
+    # The app registers an Inspector; its socket goes to $XDG_RUNTIME_DIR/circuits-<pid>.sock.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    app = EXAMPLES / "web_app" / "app.py"
+    with _running(app, "Serving on http://127.0.0.1:") as (proc, line):
+        url = line.split()[2]
+        sock = tmp_path / f"circuits-{proc.pid}.sock"
+        assert sock.exists()  # it listens from `started`, before the server is ready
+        tree = _tool("-m", "circuits", "inspect", str(proc.pid))
+        for name in ("App", "Server", "Root", "Api", "Echo", "Sessions", "Inspector"):
+            assert name in tree, tree
+        assert "Handlers:" in tree
+        assert " Sessions/web\n" in tree  # labelled by class, not by its `name` (the cookie's)
+        assert _tool("-m", "circuits", "inspect", "--dot", str(proc.pid)).startswith("digraph")
+
+        with subprocess.Popen(
+            [sys.executable, "-m", "circuits.sniff", "--name", "request", str(proc.pid)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as sniff:
+            try:
+                assert sniff.stderr is not None
+                assert sniff.stdout is not None
+                assert "attached" in sniff.stderr.readline()
+                with urllib.request.urlopen(url + "api/hello", timeout=5) as response:
+                    assert response.status == 200
+                seen = sniff.stdout.readline().split()
+            finally:
+                sniff.terminate()
+                sniff.wait(timeout=5)
+        assert seen[1:3] == ["web", "request"], seen  # time, channel, name, args
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    assert not sock.exists()
+
+
+def _tool(*args: str) -> str:
+    """Run ``python ARGS``; return its stdout (it must succeed)."""
+    out = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=10, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout

@@ -5,6 +5,10 @@
 ``/`` counts your visits in a session; ``/greet`` answers the form (POST);
 ``/api/hello?name=...`` is JSON; ``/static/`` serves ``static/``; ``/ws`` echoes
 WebSocket messages. Pages are ``string.Template`` files in ``templates/``.
+
+While it runs, ``python -m circuits inspect`` prints its component tree and
+handler table and ``circuits.sniff`` its events as they happen (the
+``Inspector`` below: a UNIX socket only your user can open).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from string import Template
 
 from circuits import Component
 from circuits.net.events import write
+from circuits.tools import Inspector
 from circuits.web import Controller, JSONController, Server, Static
 from circuits.web.sessions import Sessions
 from circuits.web.websockets import WebSocketsDispatcher
@@ -73,6 +78,7 @@ class App(Component):
         Echo().register(self)
         Root().register(self)
         Api().register(self)
+        Inspector().register(self)  # for `python -m circuits inspect` and `circuits.sniff`
 
     def ready(self, server, bind):
         host, port = bind

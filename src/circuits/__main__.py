@@ -23,7 +23,9 @@ def inspect_main(argv: list[str], prog: str = "python -m circuits inspect") -> i
     """
     from .tools._remote import InspectorError, find_socket, request
 
-    p = argparse.ArgumentParser(prog=prog, description=inspect_main.__doc__)
+    p = argparse.ArgumentParser(
+        prog=prog, description="Print a running app's tree and handler table."
+    )
     p.add_argument("--dot", action="store_true", help="print a Graphviz digraph of the tree")
     p.add_argument("target", nargs="?", metavar="SOCKET_OR_PID", help="default: the only app")
     opts = p.parse_args(argv)

@@ -320,7 +320,10 @@ def _peer_closed(conn: socket.socket) -> bool:
 
 
 def _label(node: Any) -> str:
-    return f"{node.name}/{node.channel}" if hasattr(node, "channel") else node.name
+    # The class name, not ``node.name``: a component may define ``name`` for
+    # itself (``Sessions.name`` is its cookie's name).
+    name = type(node).__name__
+    return f"{name}/{node.channel}" if hasattr(node, "channel") else name
 
 
 def _tree_ascii(root: Any) -> str:

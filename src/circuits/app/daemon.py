@@ -74,7 +74,7 @@ def _redirect(path: str, flags: int, target: int) -> None:
         os.close(fd)
 
 
-class Daemon(Component):  # type: ignore[misc,valid-type]
+class Daemon(Component):
     """Daemonize the application it is registered in.
 
     Constructor arguments (see ``init``):

@@ -227,7 +227,7 @@ class Scheduler:
         _gen_event: Any
 
         def fire(self, event: Event, *channels: Any, priority: float = 0) -> Value: ...
-        def stop(self, code: Any = None) -> None: ...
+        def stop(self, code: int | str | None = None) -> None: ...
         def _exit(self, e: SystemExit) -> None: ...
         def wake(self) -> None: ...
         def addHandler(self, f: Any) -> Any: ...
@@ -380,7 +380,7 @@ class Scheduler:
 
     # -- call / wait -------------------------------------------------------
 
-    def waitEvent(self, event: Event | Value | str, *channels: Any, **kwargs: Any) -> Any:
+    def waitEvent(self, event: Event | Value | str, *channels: Any, **kwargs: Any) -> _Wait:
         """Wait for an event: ``value = yield self.wait("name")``.
 
         Args:
@@ -401,7 +401,7 @@ class Scheduler:
 
     wait = waitEvent
 
-    def callEvent(self, event: Event, *channels: Any, **kwargs: Any) -> Any:
+    def callEvent(self, event: Event, *channels: Any, **kwargs: Any) -> _Wait:
         """Fire ``event`` and wait until it is done: ``value = yield self.call(e)``.
 
         Args:

@@ -13,12 +13,15 @@ creating a component costs a few dict operations per handler, not a walk of
 from __future__ import annotations
 
 from types import MethodType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._registry import walk
 from .events import Event, registered, unregistered
 from .handlers import HandlerMetaClass, handler
 from .manager import Manager
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "BaseComponent",
@@ -113,7 +116,7 @@ class BaseComponent(Manager):
 
     channel: Any = "*"
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
         for alias, f in _aliases(cls):
             setattr(self, alias, MethodType(f, self))
@@ -156,7 +159,7 @@ class BaseComponent(Manager):
         """Whether ``unregister()`` was called and the component has not left yet."""
         return self._unregister_pending
 
-    def register(self, parent: Manager) -> Any:
+    def register(self, parent: Manager) -> Self:
         """Register under ``parent``; fires ``registered(self, parent)``.
 
         Returns:
@@ -172,7 +175,7 @@ class BaseComponent(Manager):
             self._updateRoot(parent.root)
         return self
 
-    def unregister(self) -> Any:
+    def unregister(self) -> Self:
         """Leave the tree once ``prepare_unregister`` has been handled.
 
         Returns:
@@ -183,7 +186,7 @@ class BaseComponent(Manager):
         self._unregister_pending = True
         self.root._invalidate()
         e = prepare_unregister(self)
-        e.complete_channels = (self,)  # type: ignore[attr-defined]
+        e.complete_channels = (self,)
         self.fire(e)
         return self
 
@@ -261,4 +264,9 @@ class _UnregisterComplete:
         return f"<bound method {type(self.__self__).__name__}._on_prepare_unregister_complete>"
 
 
-Component = HandlerMetaClass("Component", (BaseComponent,), {})
+class Component(BaseComponent, metaclass=HandlerMetaClass):
+    """A component whose public methods are handlers of the event of the same name.
+
+    ``def hello(self, who)`` handles ``hello`` events; ``@handler(False)``
+    keeps a public method out, ``@handler("name", ...)`` configures one.
+    """

@@ -6,12 +6,23 @@ import os
 import signal as _signal
 import sys
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from .components import BaseComponent
 from .handlers import handler, reprhandler
 
 __all__ = ["BaseComponent", "Debugger", "handler", "reprhandler"]
+
+
+class _Writable(Protocol):
+    def write(self, s: str, /) -> Any: ...
+    def flush(self) -> Any: ...
+
+
+class _Logger(Protocol):
+    def debug(self, msg: str, /) -> Any: ...
+    def error(self, msg: str, /) -> Any: ...
 
 
 class Debugger(BaseComponent):
@@ -34,9 +45,9 @@ class Debugger(BaseComponent):
         self,
         errors: bool = True,
         events: bool = True,
-        file: Any = None,
-        logger: Any = None,
-        prefix: Any = None,
+        file: str | _Writable | None = None,
+        logger: _Logger | None = None,
+        prefix: str | Callable[[], str] | None = None,
         trim: int | None = None,
         **kwargs: Any,
     ) -> None:

@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import threading
 import traceback as _traceback
-from types import TracebackType
-from typing import Any
+from collections.abc import Sequence
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .components import BaseComponent
+    from .manager import Manager
 
 __all__ = [
     "Event",
@@ -67,6 +74,11 @@ class Event:
     args: list[Any]
     kwargs: dict[str, Any]
 
+    # Read only when set on an instance (annotations, not class attributes):
+    # where ``<name>_success`` / ``<name>_complete`` go instead of ``channels``.
+    success_channels: Sequence[Any]
+    complete_channels: Sequence[Any]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
@@ -84,7 +96,7 @@ class Event:
         self.kwargs = kwargs
 
     @classmethod
-    def create(cls, _name: str, *args: Any, **kwargs: Any) -> Event:
+    def create(cls, _name: str, *args: Any, **kwargs: Any) -> Self:
         """Create an instance of a new subclass of ``cls`` named ``_name``.
 
         Args:
@@ -93,7 +105,7 @@ class Event:
             **kwargs: keyword event arguments.
 
         Returns:
-            The new event.
+            The new event (an instance of a subclass of ``cls``).
         """
         key = (cls, _name)
         try:
@@ -196,24 +208,50 @@ class exception(Event):
         return _traceback.format_tb(traceback)
 
 
+# The events below take Event's ``*args`` at run time (no __init__ of their
+# own: no extra call per event, and 3.2.5 programs firing them with other
+# arguments keep working); the signatures under TYPE_CHECKING tell type
+# checkers the arguments the framework fires them with.
+
+
 class started(Event):
     """Fired by ``run()`` when the loop starts: ``started(manager)``."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, manager: Manager) -> None: ...
 
 
 class stopped(Event):
     """Fired by ``stop()``: ``stopped(manager)``."""
 
+    if TYPE_CHECKING:
+
+        def __init__(self, manager: Manager) -> None: ...
+
 
 class signal(Event):
     """Fired when the process receives SIGINT/SIGTERM: ``signal(signo, stack)``."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, signo: int, stack: FrameType | None) -> None: ...
 
 
 class registered(Event):
     """Fired by ``register()``: ``registered(component, manager)``."""
 
+    if TYPE_CHECKING:
+
+        def __init__(self, component: BaseComponent, manager: Manager) -> None: ...
+
 
 class unregistered(Event):
     """Fired once a component left the tree: ``unregistered(component, manager)``."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, component: BaseComponent, manager: Manager) -> None: ...
 
 
 class generate_events(Event):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import FunctionType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ..tools import getargspec
 
@@ -19,15 +19,22 @@ __all__ = ["HandlerMetaClass", "Unknown", "getargspec", "handler", "reprhandler"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def handler(*names: Any, **kwargs: Any) -> Callable[[F], F]:
+def handler(
+    *names: str | Literal[False],
+    channel: Any = None,
+    priority: float = 0,
+    override: bool = False,
+    **kwargs: Any,
+) -> Callable[[F], F]:
     """Mark a function as an event handler.
 
     Args:
         *names: event names handled; none (or ``"*"``) handles every event.
             ``handler(False)`` marks a method of a ``Component`` as *not* a handler.
-        **kwargs: ``channel`` (``None``: the owner's channel, ``"*"``: all),
-            ``priority`` (higher runs first), ``override`` (replace the base
-            class's handler of the same name). Others are accepted and ignored.
+        channel: ``None``: the owner's channel, ``"*"``: all channels.
+        priority: higher runs first.
+        override: replace the base class's handler of the same name.
+        **kwargs: accepted and ignored.
 
     Returns:
         A decorator returning the same function, with handler attributes set.
@@ -40,9 +47,9 @@ def handler(*names: Any, **kwargs: Any) -> Callable[[F], F]:
             return f
         fa.handler = True
         fa.names = names
-        fa.priority = kwargs.get("priority", 0)
-        fa.channel = kwargs.get("channel")
-        fa.override = kwargs.get("override", False)
+        fa.priority = priority
+        fa.channel = channel
+        fa.override = override
         if not hasattr(f, "event"):
             args = getargspec(f)[0]
             if args and args[0] == "self":

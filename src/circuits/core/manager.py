@@ -51,7 +51,7 @@ from collections import deque
 from collections.abc import Callable
 from threading import get_ident
 from types import CoroutineType, FrameType, GeneratorType, MethodType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _clock
 from ._coroutines import (
@@ -71,6 +71,11 @@ from .values import Value
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
+
+    from typing_extensions import Self
+
+    from .bridge import Bridge
+    from .components import BaseComponent
 
 __all__ = [
     "TIMEOUT",
@@ -190,20 +195,20 @@ class Manager(Scheduler):
     def __bool__(self) -> bool:
         return True
 
-    def __add__(self, y: Any) -> Manager:
+    def __add__(self, y: BaseComponent) -> Self:
         y.register(self)
         return self
 
-    def __iadd__(self, y: Any) -> Manager:
+    def __iadd__(self, y: BaseComponent) -> Self:
         y.register(self)
         return self
 
-    def __sub__(self, y: Any) -> Manager:
+    def __sub__(self, y: BaseComponent) -> Self:
         if y.parent is not y:
             y.unregister()
         return self
 
-    def __isub__(self, y: Any) -> Manager:
+    def __isub__(self, y: BaseComponent) -> Self:
         if y.parent is not y:
             y.unregister()
         return self
@@ -863,7 +868,22 @@ class Manager(Scheduler):
         e.value = Value(e, self)
         self.root._fire_locked(e, channels)
 
-    def start(self, process: bool = False, link: Manager | None = None) -> tuple[Any, Any]:
+    @overload
+    def start(
+        self, process: Literal[False] = False, link: Manager | None = None
+    ) -> tuple[threading.Thread, None]: ...
+    @overload
+    def start(
+        self, process: Literal[True], link: Manager | None = None
+    ) -> tuple[BaseProcess, Bridge | None]: ...
+    @overload
+    def start(
+        self, process: bool, link: Manager | None = None
+    ) -> tuple[threading.Thread | BaseProcess, Bridge | None]: ...
+
+    def start(
+        self, process: bool = False, link: Manager | None = None
+    ) -> tuple[threading.Thread | BaseProcess, Bridge | None]:
         """Run the loop in a new daemon thread (or a forked process).
 
         Args:
@@ -914,7 +934,7 @@ class Manager(Scheduler):
         thread.start()
         return thread, None
 
-    def join(self) -> Any:
+    def join(self) -> None:
         """Wait for the thread or process started by ``start()``."""
         if self.__thread is not None:
             return self.__thread.join()
@@ -934,7 +954,7 @@ class Manager(Scheduler):
         elif e.code is not None and self.root._executing_thread is not None:
             raise e
 
-    def stop(self, code: Any = None) -> None:
+    def stop(self, code: int | str | None = None) -> None:
         """Stop the loop: fire ``stopped``, then return from ``run()``.
 
         Args:

@@ -21,19 +21,24 @@ class Timer(BaseComponent):
         interval: seconds, or a ``datetime`` to fire at.
         event: the event instance to fire (re-fired as is when persistent).
         *channels: where to fire it (default: the normal ``fire`` rules).
-        **kwargs: ``persist=True`` fires every ``interval`` seconds until
-            unregistered.
+        persist: fire every ``interval`` seconds until unregistered.
+        **kwargs: accepted and ignored.
     """
 
     def __init__(
-        self, interval: float | datetime, event: Event, *channels: Any, **kwargs: Any
+        self,
+        interval: float | datetime,
+        event: Event,
+        *channels: Any,
+        persist: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__()
         self._expiry: float | None = None
         self.interval: float = 0
         self.event = event
         self.channels = channels
-        self.persist = kwargs.get("persist", False)
+        self.persist = persist
         self.reset(interval)
 
     @handler("generate_events")

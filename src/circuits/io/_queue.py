@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from .events import error
 
+if TYPE_CHECKING:
+    from ..core.events import Event
+    from ..core.values import Value
+
 __all__ = ["WriteQueue"]
 
 
@@ -29,7 +33,7 @@ class WriteQueue:
 
     if TYPE_CHECKING:  # provided by the component
 
-        def fire(self, event: Any, *channels: Any) -> Any: ...
+        def fire(self, event: Event, *channels: Any, priority: float = 0) -> Value: ...
         def _close(self) -> None: ...
 
     @property

@@ -75,7 +75,7 @@ class _open(Event):
     """Internal: open the file: ``_open(filename=None, mode=None, bufsize=None)``."""
 
 
-class File(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
+class File(WriteQueue, ClosingPollerUser, Component):
     """A file read and written without blocking the loop.
 
     Constructor arguments (see ``init``):

@@ -137,7 +137,7 @@ class Process(BaseComponent):
         self._helpers = [self.addHandler(handler(n, channel=c)(f)) for n, c, f in helpers]
         self.fire(started(self))
 
-    def stop(self, code: Any = None) -> None:
+    def stop(self, code: int | str | None = None) -> None:
         """Ask the child to terminate (``SIGTERM``); ``code`` is ignored."""
         if self.p is not None and self.p.returncode is None:
             try:

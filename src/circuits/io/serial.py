@@ -74,7 +74,7 @@ class _open(Event):
     """Internal: open the port: ``_open(port=None, baudrate=None, bufsize=None)``."""
 
 
-class Serial(WriteQueue, ClosingPollerUser, Component):  # type: ignore[misc,valid-type]
+class Serial(WriteQueue, ClosingPollerUser, Component):
     """A serial port.
 
     Constructor arguments (see ``init``):

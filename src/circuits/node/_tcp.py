@@ -373,7 +373,7 @@ class TcpTransport(Transport):
             log.exception("tcp transport %r: the node failed to take a message", self.name)
 
     def _connections(self) -> list[Protocol]:
-        conns = [p.protocol for p in self._peers.values() if p.client.connected]
+        conns: list[Protocol] = [p.protocol for p in self._peers.values() if p.client.connected]
         if self.server is not None:
             conns.extend(self.server._protocols.values())
         return conns

@@ -76,7 +76,7 @@ class Outgoing:
     lost: bool = False  # the connection closed first
 
 
-class Protocol(Component):  # type: ignore[misc,valid-type]
+class Protocol(Component):
     """The node protocol of one connection.
 
     Args:
@@ -107,7 +107,7 @@ class Protocol(Component):  # type: ignore[misc,valid-type]
         self._send_event_firewall = send_event_firewall
         self._reader = PacketReader()
         self._ids = itertools.count()
-        self._pending: dict[Any, Outgoing] = {}  # sent calls by id
+        self._outgoing: dict[Any, Outgoing] = {}  # sent calls by id
         self._incoming: dict[Any, Event] = {}  # received calls not answered yet
 
     # -- bytes in ----------------------------------------------------------
@@ -137,7 +137,7 @@ class Protocol(Component):  # type: ignore[misc,valid-type]
             self._write(write_packet(result_packet(id, False, None, {})))
             return
         event.success = True
-        event.success_channels = ("node_result",)  # type: ignore[attr-defined]
+        event.success_channels = ("node_result",)
         event.node_call_id = id  # type: ignore[attr-defined]
         event.node_sock = self._sock  # type: ignore[attr-defined]
         event.node_protocol = self  # type: ignore[attr-defined]
@@ -162,7 +162,7 @@ class Protocol(Component):  # type: ignore[misc,valid-type]
 
     def _result_packet(self, data: dict[str, Any]) -> None:
         value, id, errors, meta = value_from_packet(data)
-        call = self._pending.pop(id, None)
+        call = self._outgoing.pop(id, None)
         if call is None:
             log.debug("%s: result for unknown call id %r", self._peer(), id)
             return
@@ -266,21 +266,21 @@ class Protocol(Component):  # type: ignore[misc,valid-type]
         data = write_packet(dump_event(event, id))
         call: Outgoing | None = None
         if reply:
-            call = self._pending[id] = Outgoing(event, on_result)
+            call = self._outgoing[id] = Outgoing(event, on_result)
         self._write(data)
         return call
 
     @handler(False)
     def cancel(self, call: Outgoing) -> None:
         """Forget a pending call (its caller stopped waiting); a late result is ignored."""
-        for id, pending in list(self._pending.items()):
+        for id, pending in list(self._outgoing.items()):
             if pending is call:
-                del self._pending[id]
+                del self._outgoing[id]
 
     @handler(False)
     def connection_lost(self) -> None:
         """The connection closed: pending calls end with ``call.lost`` set."""
-        pending, self._pending = self._pending, {}
+        pending, self._outgoing = self._outgoing, {}
         self._incoming.clear()
         self._reader = PacketReader()
         for call in pending.values():

@@ -16,7 +16,7 @@ carries a status code; the codec takes its parent's ``read`` events from
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._sansio.websocket import (
     MAX_MESSAGE_BYTES,
@@ -32,6 +32,11 @@ from .._sansio.websocket import (
 from ..core.components import BaseComponent as BaseComponent
 from ..core.handlers import handler as handler
 from ..net.events import close as close, read as read, write as write
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..core.manager import Manager
 
 __all__ = ["BaseComponent", "WebSocketCodec", "close", "handler", "read", "write"]
 
@@ -81,7 +86,7 @@ class WebSocketCodec(BaseComponent):
     def _close_received(self) -> bool:
         return self._engine.close_received
 
-    def register(self, parent: Any) -> Any:
+    def register(self, parent: Manager) -> Self:
         """Register under ``parent`` and take its ``read`` events from now on.
 
         The raw handlers go on here, not on ``registered`` as in 3.2.5: a

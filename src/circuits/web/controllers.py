@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
 
 from ..core import BaseComponent, handler
 from ..tools import getargspec
@@ -25,7 +26,11 @@ from .errors import (
     notfound as notfound,
     redirect as redirect,
 )
-from .wrappers import Response
+from .wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from .sessions import Session
+    from .url import URL
 
 __all__ = [
     "BaseController",
@@ -79,7 +84,7 @@ def _as_handler(
     event: bool,
     channels: tuple[Any, ...],
     config: dict[str, Any],
-) -> Any:
+) -> Callable[..., Any]:
     """Dress ``wrapper`` as ``f`` (name, argspec for the dispatcher) and make it a handler."""
     update_wrapper(wrapper, f)
     wa: Any = wrapper
@@ -88,7 +93,7 @@ def _as_handler(
     return handler(*channels, **config)(wrapper)
 
 
-def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]:
+def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make a controller method answer the URL segments ``channels``.
 
     Despite the name, ``channels`` are event (handler) names: the raw URL
@@ -105,7 +110,7 @@ def expose(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]
         *segments, **fields)``.
     """
 
-    def decorate(f: Callable[..., Any]) -> Any:
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         arity = _arity(f)
         takes_event = arity[4]
 
@@ -157,13 +162,13 @@ class BaseController(BaseComponent):
 
     # Set by the exposed wrappers for the duration of a call only (annotations,
     # not class attributes: "no request attribute" means no call in progress).
-    request: Any
-    response: Any
-    cookie: Any
-    session: Any
+    request: Request
+    response: Response
+    cookie: SimpleCookie
+    session: Session
 
     @property
-    def uri(self) -> Any:
+    def uri(self) -> URL | None:
         """The current request's `circuits.web.url.URL`, or ``None`` outside a request."""
         request = self.__dict__.get("request")
         return None if request is None else request.uri
@@ -207,10 +212,11 @@ class BaseController(BaseComponent):
         tools.expires(self.request, self.response, secs, force)
 
 
-Controller = ExposeMetaClass("Controller", (BaseController,), {})
+class Controller(BaseController, metaclass=ExposeMetaClass):
+    """A controller whose public methods are exposed under their own names."""
 
 
-def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Any]:
+def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Like `expose`, but the result is sent as JSON (``Content-Type: application/json``).
 
     An `circuits.web.errors.httperror` or `circuits.web.wrappers.Response`
@@ -226,7 +232,7 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
         The decorator.
     """
 
-    def decorate(f: Callable[..., Any]) -> Any:
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         arity = _arity(f)
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -251,4 +257,5 @@ class ExposeJSONMetaClass(_ExposingMeta):
     _expose = staticmethod(exposeJSON)
 
 
-JSONController = ExposeJSONMetaClass("JSONController", (BaseController,), {})
+class JSONController(BaseController, metaclass=ExposeJSONMetaClass):
+    """A controller whose public methods are exposed and answer JSON."""

@@ -108,7 +108,7 @@ ORPHAN_CHECK_S = 1.0
 POLLERS: dict[str, type[Select | Poll | EPoll]] = {"select": Select, "poll": Poll, "epoll": EPoll}
 
 
-class Authentication(Component):  # type: ignore[misc,valid-type]
+class Authentication(Component):
     """Digest authentication in front of every request of the server.
 
     Args:
@@ -185,7 +185,7 @@ class _OrphanWatch(BaseComponent):
             self._server.drain()
 
 
-class HelloWorld(Component):  # type: ignore[misc,valid-type]
+class HelloWorld(Component):
     """``--server base``: answers ``Hello World!`` to every request."""
 
     channel = "web"
@@ -195,7 +195,7 @@ class HelloWorld(Component):  # type: ignore[misc,valid-type]
         return "Hello World!"
 
 
-class Root(Controller):  # type: ignore[misc,valid-type]
+class Root(Controller):
     """The default server's controller: ``/hello`` (``/`` falls to ``Static``)."""
 
     def hello(self) -> str:

@@ -45,7 +45,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from circuits.core.components import BaseComponent as BaseComponent
@@ -60,6 +60,10 @@ from .errors import (
 )
 from .exceptions import RangeUnsatisfiable
 from .utils import compress as compress, get_ranges as get_ranges
+
+if TYPE_CHECKING:
+    from .headers import AcceptElement
+    from .wrappers import Request, Response
 from .wrappers import Host as Host, formatdate
 
 __all__ = [
@@ -105,7 +109,9 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]|[^\x00-\x7f]")
 # -- caching -------------------------------------------------------------------------
 
 
-def expires(request: Any, response: Any, secs: float | timedelta = 0, force: bool = False) -> None:
+def expires(
+    request: Request, response: Response, secs: float | timedelta = 0, force: bool = False
+) -> None:
     """Set ``Expires`` (and for ``secs == 0`` the no-cache headers) on the response.
 
     Args:
@@ -224,8 +230,8 @@ def _multipart(
 
 
 def serve_file(
-    request: Any,
-    response: Any,
+    request: Request,
+    response: Response,
     path: str,
     type: str | None = None,
     disposition: str | None = None,
@@ -266,7 +272,7 @@ def serve_file(
 
 
 def _serve_open(
-    request: Any, response: Any, path: str, f: IO[bytes], st: os.stat_result,
+    request: Request, response: Response, path: str, f: IO[bytes], st: os.stat_result,
     type: str | None, disposition: str | None, name: str | None,
 ) -> Any:  # fmt: skip
     headers = response.headers
@@ -331,7 +337,7 @@ def _serve_open(
     return response
 
 
-def serve_download(request: Any, response: Any, path: str, name: str | None = None) -> Any:
+def serve_download(request: Request, response: Response, path: str, name: str | None = None) -> Any:
     """`serve_file` as an ``application/x-download`` attachment named ``name``."""
     return serve_file(request, response, path, "application/x-download", "attachment", name)
 
@@ -339,7 +345,7 @@ def serve_download(request: Any, response: Any, path: str, name: str | None = No
 # -- conditional requests ------------------------------------------------------------
 
 
-def _etag_list(request: Any, header: str) -> list[str]:
+def _etag_list(request: Request, header: str) -> list[str]:
     value = request.headers.get(header)
     if not value:
         return []
@@ -350,7 +356,7 @@ def _weak(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
-def _joined_body(response: Any) -> bytes | None:
+def _joined_body(response: Response) -> bytes | None:
     body = response.body
     if isinstance(body, bytes):
         return body
@@ -363,7 +369,7 @@ def _joined_body(response: Any) -> bytes | None:
     )
 
 
-def validate_etags(request: Any, response: Any, autotags: bool = False) -> Any:
+def validate_etags(request: Request, response: Response, autotags: bool = False) -> Any:
     """Answer ``If-Match``/``If-None-Match`` against the response's ``ETag`` (once per response).
 
     Args:
@@ -383,7 +389,7 @@ def validate_etags(request: Any, response: Any, autotags: bool = False) -> Any:
         if body is not None:
             etag = f'"{hashlib.md5(body).hexdigest()}"'
             response.headers["ETag"] = etag
-    response.ETag = etag
+    response.ETag = etag  # type: ignore[attr-defined]  # 3.2.5's marker: validated once
     if 200 <= status <= 299:
         conditions = _etag_list(request, "If-Match")
         # RFC 9110 §13.1.1: If-Match uses the strong comparison
@@ -414,7 +420,7 @@ def _not_after(a: str, b: str) -> bool | None:
     return ta <= tb
 
 
-def validate_since(request: Any, response: Any) -> Any:
+def validate_since(request: Request, response: Response) -> Any:
     """Answer ``If-Unmodified-Since``/``If-Modified-Since`` against ``Last-Modified``.
 
     Returns:
@@ -457,8 +463,8 @@ def _password_for(users: Any, username: str) -> Any:
 
 
 def check_auth(
-    request: Any,
-    response: Any,
+    request: Request,
+    response: Response,
     realm: str,
     users: dict[str, str] | Callable[..., Any],
     encrypt: Callable[..., Any] | None = None,
@@ -485,7 +491,7 @@ def check_auth(
 
 
 def _authenticate(
-    request: Any, response: Any, realm: str, users: Any, encrypt: Callable[..., Any] | None
+    request: Request, response: Response, realm: str, users: Any, encrypt: Callable[..., Any] | None
 ) -> tuple[Any, bool]:
     """`check_auth`'s result, and whether it failed only because the Digest nonce expired."""
     credentials = request.headers.get("Authorization")
@@ -512,8 +518,8 @@ def _authenticate(
 
 
 def basic_auth(
-    request: Any,
-    response: Any,
+    request: Request,
+    response: Response,
     realm: str,
     users: dict[str, str] | Callable[..., Any],
     encrypt: Callable[..., Any] | None = None,
@@ -532,7 +538,7 @@ def basic_auth(
 
 
 def digest_auth(
-    request: Any, response: Any, realm: str, users: dict[str, str] | Callable[..., Any]
+    request: Request, response: Response, realm: str, users: dict[str, str] | Callable[..., Any]
 ) -> Any:
     """``None`` when the request is authenticated, else a 401 with a Digest challenge.
 
@@ -555,7 +561,7 @@ def digest_auth(
 
 
 def gzip(
-    response: Any,
+    response: Response,
     level: int = 4,
     mime_types: tuple[str, ...] | list[str] = ("text/html", "text/plain"),
 ) -> Any:
@@ -582,7 +588,8 @@ def gzip(
     headers = response.headers
     if "Content-Encoding" in headers or "Content-Range" in headers or int(response.status) == 206:
         return response  # already encoded, or a byte range of the unencoded file
-    acceptable = request.headers.elements("Accept-Encoding")
+    # Accept-* fields parse into AcceptElements (with a qvalue)
+    acceptable = cast("list[AcceptElement]", request.headers.elements("Accept-Encoding"))
     if not acceptable:
         return response
     for coding in acceptable:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from functools import partial
 from http.cookies import CookieError, SimpleCookie
 from io import BytesIO
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from circuits.net.sockets import BUFSIZE
 
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 formatdate = partial(email.utils.formatdate, usegmt=True)
+
+_T = TypeVar("_T")
 
 # Statuses that never carry a body, hence neither a length nor chunking
 # (RFC 9110 §15.2, §15.3.5, §15.3.6, §15.4.5).
@@ -280,22 +283,30 @@ def _split_host(value: str, scheme: str) -> tuple[str, int]:
     return host, int(port) if port.isdigit() else default
 
 
-class _lazy:
+class _lazy(Generic[_T]):
     """A non-data descriptor: computed by ``method`` on first read, then a plain attribute.
 
     Assigning replaces the value as for any attribute (``req.remote = Host(...)``).
     """
 
-    def __init__(self, method: Any) -> None:
+    def __init__(self, method: Callable[[Any], _T]) -> None:
         self._method = method
         self._name = method.__name__
         self.__doc__ = method.__doc__
 
-    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, cls: type | None = None) -> _lazy[_T]: ...
+    @overload
+    def __get__(self, obj: object, cls: type | None = None) -> _T: ...
+    def __get__(self, obj: Any, cls: type | None = None) -> _lazy[_T] | _T:
         if obj is None:
             return self
         value = obj.__dict__[self._name] = self._method(obj)
         return value
+
+    if TYPE_CHECKING:  # for type checkers only: at run time the instance dict shadows it
+
+        def __set__(self, obj: object, value: _T) -> None: ...
 
 
 class Request:
@@ -477,7 +488,7 @@ class Response:
     @_lazy
     def cookie(self) -> SimpleCookie:
         """The request's cookie jar (the same object): what it holds is sent as ``Set-Cookie``."""
-        return self.request.cookie  # type: ignore[no-any-return]
+        return self.request.cookie
 
     def _cookies_pending(self) -> bool:
         """Whether a cookie jar exists with something in it (without creating one)."""

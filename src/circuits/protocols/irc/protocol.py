@@ -20,7 +20,7 @@ log = logging.getLogger("circuits.protocols")
 NUMERIC = re.compile(r"[0-9]+")
 
 
-class IRC(Component):  # type: ignore[misc,valid-type]
+class IRC(Component):
     """Turn ``line`` events into IRC events; send ``request`` events as ``write``.
 
     An incoming ``:n!u@h PRIVMSG #c :hi`` becomes ``privmsg(('n','u','h'), '#c', 'hi')``

@@ -27,7 +27,7 @@ __all__ = ["Sessions"]
 log = logging.getLogger(__name__)
 
 
-class Sessions(Component):  # type: ignore[misc,valid-type]
+class Sessions(Component):
     """Give every request a `Session` (``request.session``), kept in a `Store`.
 
     Args:

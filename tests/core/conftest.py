@@ -1,45 +1,26 @@
-"""Fixtures shared by the core tests: a loop thread and a fake clock."""
+"""Fixtures shared by the core tests, built on the circuits.testing kit.
+
+The fake clock is the plugin's ``clock`` fixture (``circuits.testing.plugin``);
+tests read its start from ``clock.time()`` rather than assuming a number.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pytest
 
-from circuits import Manager, handler
-from circuits.core import _clock
+from circuits import Manager
+from circuits.testing import running as run_in_thread
 
 
 @pytest.fixture
 def running() -> Iterator[Callable[[Manager], Manager]]:
-    """Start apps in a loop thread; stop and join them in teardown."""
-    started: list[tuple[Manager, threading.Thread]] = []
+    """``app = running(App())``: run apps in loop threads (``circuits.testing.running``).
 
-    def start(app: Manager) -> Manager:
-        ready = threading.Event()
-
-        @handler("started", channel="*")
-        def _loop_started(self, manager):
-            ready.set()
-
-        app.addHandler(_loop_started)
-        thread, _ = app.start()
-        started.append((app, thread))
-        assert ready.wait(5), "no 'started'"
-        return app
-
-    yield start
-    for app, thread in started:
-        app.stop()
-        thread.join(10)
-        assert not thread.is_alive(), "loop thread did not stop"
-
-
-@pytest.fixture
-def clock() -> Iterator[_clock.FakeClock]:
-    """A fake clock installed as the core's clock (``clock.advance(s)``)."""
-    fake = _clock.FakeClock(1000.0)
-    previous = _clock.set_clock(fake)
-    yield fake
-    _clock.set_clock(previous)
+    Each app is started at once (the call returns when ``started`` was
+    handled); all are stopped and joined in teardown, the last started first.
+    """
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(run_in_thread(app))

@@ -103,7 +103,7 @@ def call_ipc(m, rec, event, *channels, timeout=5):
 
 
 @pytest.fixture
-def local():
+def local(running):
     """Both ends in one running tree: ipc fired on "a" runs on Remote ("app")."""
     m = Manager()
     rec = Recorder().register(m)
@@ -111,12 +111,10 @@ def local():
     bridge_a = Bridge(a, channel="a").register(m)
     Bridge(b, channel="b").register(m)
     Remote(channel="app").register(m)
-    m.start()
+    running(m)
     rec.wait_for("ready", "a")
     rec.wait_for("ready", "b")
-    yield m, rec, bridge_a
-    m.stop()
-    m.join()
+    return m, rec, bridge_a
 
 
 def test_round_trip(local):
@@ -256,13 +254,11 @@ def test_messages_split_anywhere_are_reassembled():
 
 
 @pytest.fixture
-def parent():
+def parent(running):
     m = Manager()
     rec = Recorder().register(m)
-    m.start()
-    yield m, rec
-    m.stop()
-    m.join()
+    running(m)
+    return m, rec
 
 
 def test_process_round_trip(parent):

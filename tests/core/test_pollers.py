@@ -265,17 +265,13 @@ class Pinged(BaseComponent):
 
 
 @pytest.mark.parametrize("cls", AVAILABLE, ids=lambda cls: cls.__name__)
-def test_fire_from_another_thread_wakes_an_idle_loop(cls):
+def test_fire_from_another_thread_wakes_an_idle_loop(cls, running):
     m = Manager()
     cls().register(m)
     app = Pinged().register(m)
-    m.start()
-    try:
-        m.fire(ping())
-        assert app.done.wait(5), "the idle loop was not woken"
-    finally:
-        m.stop()
-        m.join()
+    running(m)  # started: the loop is idle in its poller's wait
+    m.fire(ping())
+    assert app.done.wait(5), "the idle loop was not woken"
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")

@@ -1,49 +1,36 @@
-"""Helpers for the circuits.io tests: a recorder to wait on, a running tree."""
+"""Helpers for the circuits.io tests: a recorder to wait on, a running tree.
+
+Both are thin layers over circuits.testing: `Recorder` is a ``Watcher`` with a
+``pred`` filter on the event's arguments, `running` is ``testing.running``
+with a Recorder registered before the loop starts.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from circuits import BaseComponent, Manager, handler
+from circuits import Manager
+from circuits.testing import Watcher, running as run_in_thread
 
 WAIT_S = 5  # bounds a failing wait; passing tests never reach it
 
 
-class Recorder(BaseComponent):
-    """Records every event; ``wait_for`` blocks until a matching one was handled."""
-
-    def init(self) -> None:
-        self.events: list[Any] = []
-        self._cond = threading.Condition()
-
-    @handler(channel="*", priority=999.9)
-    def _record(self, event: Any, *args: Any, **kwargs: Any) -> None:
-        if event.name == "generate_events":
-            return
-        with self._cond:
-            if not self.events or self.events[-1] is not event:
-                self.events.append(event)
-            self._cond.notify_all()
+class Recorder(Watcher):
+    """Records every handled event; ``wait_for`` blocks until a matching one was handled."""
 
     def find(self, name: str, channel: Any = None, pred: Any = None) -> list[Any]:
-        return [
-            e
-            for e in self.events
-            if e.name == name
-            and (channel is None or channel in e.channels)
-            and (pred is None or pred(*e.args))
-        ]
+        return [e for e in super().find(name, channel) if pred is None or pred(*e.args)]
 
     def wait_for(
         self, name: str, channel: Any = None, count: int = 1, pred: Any = None, timeout=WAIT_S
     ) -> Any:
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.find(name, channel, pred)) >= count, timeout)
-            seen = [f"{e.name}{tuple(e.args)!r}@{e.channels}" for e in self.events][-30:]
-        assert ok, f"no {name!r} on {channel!r}; last events: {seen}"
+        self.wait_until(
+            lambda events: len(self.find(name, channel, pred)) >= count,
+            timeout,
+            f"{name!r} on {channel!r}" + ("" if count == 1 else f" ({count} times)"),
+        )
         return self.find(name, channel, pred)[count - 1]
 
     def data(self, channel: Any) -> bytes:
@@ -57,9 +44,5 @@ def running(*components: Any) -> Iterator[tuple[Manager, Recorder]]:
     rec = Recorder().register(m)
     for c in components:
         c.register(m)
-    m.start()
-    try:
+    with run_in_thread(m):
         yield m, rec
-    finally:
-        m.stop()
-        m.join()

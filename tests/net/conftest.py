@@ -1,45 +1,36 @@
-"""Fixtures for the socket tests: an event recorder, a running loop, TLS files."""
+"""Fixtures for the socket tests: a recorder and a loop thread (circuits.testing), TLS files."""
 
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
 
 import pytest
 
-from circuits import BaseComponent, Manager, handler
+from circuits import Manager
+from circuits.testing import Watcher, running
 
 
-class Recorder(BaseComponent):
-    """Records every event; ``wait_for`` blocks until one matches."""
+class Recorder(Watcher):
+    """A ``circuits.testing.Watcher`` with the socket tests' helpers.
 
-    def init(self):
-        self.events = []
-        self._cond = threading.Condition()
+    ``wait_for`` waits for the ``count``-th event and returns it; ``data``
+    joins the bytes read on a channel; ``wait_until`` takes a predicate of
+    no arguments (it may call ``find``: the watcher's lock is reentrant).
+    """
 
-    @handler(channel="*", priority=999.9)
-    def _record(self, event, *args, **kwargs):
+    def names(self, channel: Any = None) -> list[str]:
+        """The names of the recorded events (fired on ``channel``, if given)."""
+        return [e.name for e in self.find_all(channel)]
+
+    def find_all(self, channel: Any = None) -> list[Any]:
         with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def find(self, name, channel=None):
-        with self._cond:
-            return [
-                e
-                for e in self.events
-                if e.name == name and (channel is None or channel in e.channels)
-            ]
-
-    def names(self, channel):
-        with self._cond:
-            return [e.name for e in self.events if channel in e.channels]
+            return [e for e in self.events if channel is None or channel in (e.channels or ())]
 
     def wait_until(self, predicate, timeout=5.0, what="condition"):
-        with self._cond:
-            ok = self._cond.wait_for(predicate, timeout)
-        assert ok, f"timed out waiting for {what}; got {[repr(e)[:120] for e in self.events][-30:]}"
+        return super().wait_until(lambda events: predicate(), timeout, what)
 
     def wait_for(self, name, channel=None, count=1, timeout=5.0):
         self.wait_until(
@@ -68,21 +59,11 @@ class Recorder(BaseComponent):
 
 @pytest.fixture
 def app() -> Iterator[tuple[Manager, Recorder, Callable[..., None]]]:
-    """A manager with a recorder; ``start()`` runs it in a thread, stopped in teardown."""
+    """A manager with a recorder; ``start()`` runs it (``testing.running``) until teardown."""
     m = Manager()
     rec = Recorder().register(m)
-    threads = []
-
-    def start():
-        thread, _ = m.start()
-        threads.append(thread)
-
-    yield m, rec, start
-    if threads:
-        m.stop()
-        for t in threads:
-            t.join(10)
-            assert not t.is_alive(), "loop thread did not stop"
+    with ExitStack() as stack:
+        yield m, rec, lambda: stack.enter_context(running(m))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 from circuits import BaseComponent, Manager, handler
 from circuits.net.events import close, connect, read, write
 from circuits.protocols.http import HTTP, ResponseObject, encode_request, request, response
+from circuits.testing import Watcher, running
 
 
 class Got(BaseComponent):
@@ -146,26 +147,16 @@ def test_against_a_loopback_server(http_server):
     TCPClient(channel="web").register(m)
     HTTP().register(m)
     got = Got().register(m)
-    connected = threading.Event()
-
-    @handler("connected", channel="web")
-    def _on_connected(self, host, port):
-        connected.set()
-
-    m.addHandler(_on_connected)
-    thread, _ = m.start()
-    try:
+    watcher = Watcher().register(m)
+    with running(m):
         m.fire(connect("127.0.0.1", http_server), "web")
-        assert connected.wait(5), "no 'connected'"
+        assert watcher.wait("connected", channel="web")
         m.fire(write(b"GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n"), "web")
         assert got.done.wait(5), "no 'response'"
         [(res, body)] = got.responses
         assert (res.status, body) == (200, b"hello /x")
         assert res.headers["Content-Type"] == "text/plain"
         m.fire(close(), "web")
-    finally:
-        m.stop()
-        thread.join(10)
 
 
 # -- requests through the engine (what circuits.web.client does) --------------------------------

@@ -35,6 +35,7 @@ from circuits.protocols.irc import (
     strip,
 )
 from circuits.protocols.irc.message import Error
+from circuits.testing import running
 
 # -- Message, commands, utils ------------------------------------------------------
 
@@ -240,20 +241,18 @@ def test_bot_against_a_server_over_a_socket_pair():
     bot = Bot().register(m)
     client.register(m)
     IRC(channel="irc").register(m)
-    m.start()
     try:
-        rfile = theirs.makefile("rb")
-        assert rfile.readline() == b"NICK bot\r\n"
-        assert rfile.readline() == b"USER bot h s :A Bot\r\n"
-        theirs.sendall(b":srv 001 bot :Welcome\r\n:srv NOT")
-        assert rfile.readline() == b"JOIN #test\r\n"
-        theirs.sendall(b"ICE bot :hi\r\n:bot!b@h JOIN #test\r\n")
-        assert bot.joined.wait(5)
-        theirs.sendall(b"PING :srv\r\n:al!a@h PRIVMSG bot :how are you\r\n")
-        assert rfile.readline() == b"PONG srv\r\n"
-        assert rfile.readline() == b"PRIVMSG al :echo how are you\r\n"
-        assert bot.said == [("al", "bot", "how are you")]
+        with running(m):
+            rfile = theirs.makefile("rb")
+            assert rfile.readline() == b"NICK bot\r\n"
+            assert rfile.readline() == b"USER bot h s :A Bot\r\n"
+            theirs.sendall(b":srv 001 bot :Welcome\r\n:srv NOT")
+            assert rfile.readline() == b"JOIN #test\r\n"
+            theirs.sendall(b"ICE bot :hi\r\n:bot!b@h JOIN #test\r\n")
+            assert bot.joined.wait(5)
+            theirs.sendall(b"PING :srv\r\n:al!a@h PRIVMSG bot :how are you\r\n")
+            assert rfile.readline() == b"PONG srv\r\n"
+            assert rfile.readline() == b"PRIVMSG al :echo how are you\r\n"
+            assert bot.said == [("al", "bot", "how are you")]
     finally:
-        m.stop()
-        m.join()
         theirs.close()

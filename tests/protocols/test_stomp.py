@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from circuits import BaseComponent, Manager, handler
+from circuits import Manager
 from circuits.protocols.stomp import StompClient
 from circuits.protocols.stomp.events import (
     abort,
@@ -29,6 +29,7 @@ from circuits.protocols.stomp.events import (
     subscribe,
     unsubscribe,
 )
+from circuits.testing import Watcher, running
 
 # ---------------------------------------------------------------------------
 # The broker
@@ -262,26 +263,15 @@ class Broker:
 # The client side
 
 
-class Recorder(BaseComponent):
-    """Records every event; ``wait_for`` blocks until one matches."""
-
-    def init(self):
-        self.events = []
-        self._cond = threading.Condition()
-
-    @handler(channel="*", priority=999.9)
-    def _record(self, event, *args, **kwargs):
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
+class Recorder(Watcher):
+    """A ``circuits.testing.Watcher`` whose lookups default to the ``stomp`` channel."""
 
     def find(self, name, channel="stomp"):
-        return [e for e in self.events if e.name == name and channel in e.channels]
+        return super().find(name, channel)
 
     def wait_for(self, name, channel="stomp", count=1, timeout=5):
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.find(name, channel)) >= count, timeout)
-        assert ok, f"no {name!r} on {channel!r}; got {[repr(e) for e in self.events]}"
+        what = f"{name!r} on {channel!r}"
+        self.wait_until(lambda events: len(self.find(name, channel)) >= count, timeout, what)
         return self.find(name, channel)[count - 1]
 
 
@@ -296,11 +286,8 @@ def broker():
 def tree():
     m = Manager()
     rec = Recorder().register(m)
-    thread, _ = m.start()
-    yield m, rec
-    m.stop()
-    thread.join(10)
-    assert not thread.is_alive()
+    with running(m):
+        yield m, rec
 
 
 def start_client(tree, broker, **kwargs):

@@ -22,6 +22,7 @@ from circuits._sansio.websocket import (
 from circuits.net.events import close, disconnect, read, write
 from circuits.net.sockets import UNIXClient
 from circuits.protocols.websocket import WebSocketCodec
+from circuits.testing import running
 
 
 class Parent(BaseComponent):
@@ -212,17 +213,13 @@ def test_client_mode_against_websockets_server():
         client._connected = True
         client.register(m)
         WebSocketCodec().register(client)
-        m.start()
-        try:
+        with running(m):
             m.fire(write("hello wörld"), "ws")
             m.fire(write(b"\x00\x01" * 40000), "ws")
             assert app.got_two.wait(5), app.messages
             assert app.messages == ["hello wörld", bytearray(b"\x00\x01" * 40000)]
             m.fire(close(), "ws")
             assert app.closed.wait(5), "no close handshake"
-        finally:
-            m.stop()
-            m.join()
     finally:
         server.shutdown()
         t.join(5)

@@ -36,6 +36,27 @@ class Root(Controller):
         return self.request.headers.get("X-Test", "-")
 
 
+class Cookies(Controller):
+    channel = "/cookies"
+
+    def show(self):  # the raw header: reading request.cookie would echo it as Set-Cookie
+        return ",".join(sorted(self.request.headers.get("Cookie", "").split("; ")))
+
+    def set(self, name, value):
+        self.response.cookie[name] = value
+        return "set"
+
+    def drop(self, name):
+        self.response.cookie[name] = ""
+        self.response.cookie[name]["max-age"] = 0
+        return "dropped"
+
+    def expire(self, name):
+        self.response.cookie[name] = ""
+        self.response.cookie[name]["expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+        return "expired"
+
+
 class EchoServer(Component):
     """Echoes every read back, upper-cased; ``bye`` closes the connection."""
 
@@ -218,6 +239,24 @@ def test_web_client_requests():
         assert (res.status_code, res.content) == (200, b"x=1")
         assert "WebResponse 200" in repr(res)
         assert client.delete("/nowhere").status == 404
+
+
+def test_web_client_keeps_cookies():
+    with WebClient(Cookies()) as client:
+        assert client.get("/cookies/show").text == ""
+        client.get("/cookies/set/a/1")
+        client.get("/cookies/set/b/2")
+        assert client.cookies == {"a": "1", "b": "2"}
+        assert client.get("/cookies/show").text == "a=1,b=2"
+        client.get("/cookies/drop/a")  # Max-Age=0
+        assert client.cookies == {"b": "2"}
+        client.get("/cookies/expire/b")  # Expires in the past
+        assert client.cookies == {}
+        client.cookies["hand"] = "made"
+        assert client.get("/cookies/show").text == "hand=made"
+        # per request: over the jar's cookies, or replacing them all with a Cookie field
+        assert client.get("/cookies/show", cookies={"hand": "x", "c": "3"}).text == "c=3,hand=x"
+        assert client.get("/cookies/show", headers={"Cookie": "z=9"}).text == "z=9"
 
 
 def test_a_web_client_must_be_started():

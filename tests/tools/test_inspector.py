@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from circuits import BaseComponent, Event, Manager, handler
+from circuits.testing import running
 from circuits.tools import Inspector
 from circuits.tools._inspector import _Sniffer
 from circuits.tools._remote import InspectorError, connect, lines, request
@@ -60,11 +61,9 @@ def app(tmp_path):
     inspector = Inspector(str(short_dir(tmp_path) / "app.sock")).register(m)
     Pinger().register(m)
     Ponger().register(m)
-    m.start()
-    assert inspector.listening.wait(DEADLINE_S), "the inspector never listened"
-    yield m, inspector
-    m.stop()
-    m.join()
+    with running(m):
+        assert inspector.listening.wait(DEADLINE_S), "the inspector never listened"
+        yield m, inspector
     assert not os.path.exists(inspector.path)
 
 
@@ -132,17 +131,13 @@ def test_default_path_found_by_pid(tmp_path, monkeypatch):
     assert inspector.path == os.path.join(
         os.environ["XDG_RUNTIME_DIR"], f"circuits-{os.getpid()}.sock"
     )
-    m.start()
-    try:
+    with running(m):
         assert inspector.listening.wait(DEADLINE_S)
         out = subprocess.run(
             command("inspect", str(os.getpid())), capture_output=True, text=True, timeout=DEADLINE_S
         )
         assert out.returncode == 0, out.stderr
         assert "Inspector" in out.stdout
-    finally:
-        m.stop()
-        m.join()
 
 
 def test_sniff_prints_matching_events_only(app):

@@ -15,7 +15,8 @@ import pytest
 import requests
 from web_harness import TIMEOUT_S, serving
 
-from circuits import BaseComponent, Manager, handler
+from circuits import Manager
+from circuits.testing import Watcher
 from circuits.web import Controller, Server, Sessions
 from circuits.web.asgi import Application, ClientDisconnected, Gateway
 
@@ -257,15 +258,6 @@ class Raw:
         await send({"type": "http.response.body", "body": b""})
 
 
-class Ready(BaseComponent):
-    channel = "web"
-    event: threading.Event
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
 @pytest.fixture
 def raw() -> Iterator[tuple[Any, Raw, Gateway]]:
     app = Raw()
@@ -380,7 +372,6 @@ def test_failed_startup_answers_500():
 
 def test_gateway_uses_the_loop_of_run_async():
     seen: list[int] = []
-    ready = threading.Event()
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -392,7 +383,7 @@ def test_gateway_uses_the_loop_of_run_async():
     m = Manager()
     server = Server(("127.0.0.1", 0), display_banner=False).register(m)
     Gateway({"/": app}).register(m)
-    Ready().register(m).event = ready
+    watcher = Watcher().register(m)
     idents: list[int] = []
 
     def run() -> None:
@@ -402,7 +393,7 @@ def test_gateway_uses_the_loop_of_run_async():
     thread = threading.Thread(target=run)
     thread.start()
     try:
-        assert ready.wait(TIMEOUT_S), "the server never became ready"
+        assert watcher.wait("ready", channel="web", timeout=TIMEOUT_S)
         r = httpx.get(f"http://127.0.0.1:{server.port}/", timeout=TIMEOUT_S)
         assert r.text == "on the app's loop"
         assert seen == idents

@@ -3,8 +3,9 @@
 Two servers: a circuits.web server and the standard library's
 ``http.server`` (so the client is not only tested against our own parser).
 Each runs in its own thread on 127.0.0.1 port 0; the client runs in its own
-thread too (``client.start()``), as in the spec's usage pattern. Every wait
-is on a condition with a deadline; nothing sleeps.
+thread too (``circuits.testing.running(client)``), as in the spec's usage
+pattern. Every wait is on a ``circuits.testing.Watcher`` with a deadline;
+nothing sleeps.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from web_harness import TIMEOUT_S, make_tls_files, started
 
-from circuits import BaseComponent, handler
+from circuits import BaseComponent, handler, testing
 from circuits.protocols.http import ResponseObject
 from circuits.web.client import Client, NotConnected, parse_url, request
 from circuits.web.servers import BaseServer
@@ -144,49 +145,33 @@ def stdlib_seen(server):
 # -- the client, running in its own thread ----------------------------------------------------
 
 
-class Watcher(BaseComponent):
-    """Sees every event of the client's tree after its handlers ran; wakes the test thread."""
+class Watcher(testing.Watcher):
+    """A ``circuits.testing.Watcher`` on the client's tree, with this file's helpers."""
 
-    def init(self) -> None:
-        self.names: list[str] = []
-        self.exceptions: list[BaseException] = []
-        self.cond = threading.Condition()
+    def until(self, predicate: Callable[[], bool], what: str) -> None:
+        """Wait until ``predicate()`` is true (checked whenever an event was handled)."""
+        self.wait_until(lambda events: predicate(), TIMEOUT_S, what)
 
-    @handler(channel="*", priority=-1000)
-    def _on_any(self, event, *args, **kwargs):
-        with self.cond:
-            self.names.append(event.name)
-            if event.name == "exception":
-                self.exceptions.append(args[1])
-            self.cond.notify_all()
-
-    def wait(self, predicate, what: str) -> None:
-        with self.cond:
-            ok = self.cond.wait_for(predicate, TIMEOUT_S)
-        assert ok, f"timed out waiting for {what}; events: {self.names[-20:]}"
+    @property
+    def exceptions(self) -> list[BaseException]:
+        return [e.args[1] for e in self.find("exception")]
 
     def count(self, name: str) -> int:
-        with self.cond:
-            return self.names.count(name)
+        return len(self.find(name))
 
 
 @pytest.fixture
 def start_client() -> Iterator[Callable[..., tuple[Client, Watcher]]]:
     """``start_client(**options)``: a started ``Client`` and its watcher; stopped in teardown."""
-    threads = []
+    with ExitStack() as stack:
 
-    def start(**options) -> tuple[Client, Watcher]:
-        client = Client(**options)
-        watcher = Watcher().register(client)
-        thread, _ = client.start()
-        threads.append((client, thread))
-        return client, watcher
+        def start(**options) -> tuple[Client, Watcher]:
+            client = Client(**options)
+            watcher = Watcher().register(client)  # before the loop starts
+            stack.enter_context(testing.running(client))
+            return client, watcher
 
-    yield start
-    for client, thread in threads:
-        client.stop()
-        thread.join(10)
-        assert not thread.is_alive()
+        yield start
 
 
 @pytest.fixture
@@ -197,7 +182,7 @@ def client(start_client) -> tuple[Client, Watcher]:
 def fetch(client: Client, watcher: Watcher, *args) -> ResponseObject:
     """Fire ``request(*args)`` and wait until its value holds the response."""
     value = client.fire(request(*args))
-    watcher.wait(lambda: value.result or value.errors, f"the response to {args[:2]!r}")
+    watcher.until(lambda: value.result or value.errors, f"the response to {args[:2]!r}")
     assert not value.errors, f"the request failed: {value.value!r}"
     res = value.value
     assert isinstance(res, ResponseObject)
@@ -208,7 +193,7 @@ def refused(client: Client, watcher: Watcher, *args) -> BaseException:
     """Fire ``request(*args)``; return the exception its handler raised."""
     before = len(watcher.exceptions)
     value = client.fire(request(*args))
-    watcher.wait(lambda: len(watcher.exceptions) > before, f"the failure of {args[:2]!r}")
+    watcher.until(lambda: len(watcher.exceptions) > before, f"the failure of {args[:2]!r}")
     assert value.errors
     return watcher.exceptions[before]
 
@@ -271,7 +256,7 @@ def test_the_spec_usage_pattern(client):
     client, watcher = client
     with web_server() as srv:
         client.fire(request("GET", srv.url + "/"))
-        watcher.wait(lambda: client.response is not None, "client.response")
+        watcher.until(lambda: client.response is not None, "client.response")
         res = client.response
         assert (res.status, res.reason, res.version) == (200, "OK", (1, 1))
         assert res.read() == b"Hello World!"
@@ -332,7 +317,7 @@ def test_connection_close_is_honoured_and_the_next_request_reconnects(client):
         res = fetch(client, watcher, "GET", srv.url + "/close")
         assert res.headers["Connection"] == "close"
         assert res.read() == b"bye"
-        watcher.wait(lambda: watcher.count("disconnected") == 1, "disconnected")
+        watcher.until(lambda: watcher.count("disconnected") == 1, "disconnected")
         assert not client.connected
         assert fetch(client, watcher, "GET", srv.url + "/").read() == b"Hello World!"
         assert len({port for *_, port in srv.seen}) == 2
@@ -371,7 +356,7 @@ def test_requests_fired_together_run_one_after_the_other(client):
     client, watcher = client
     with web_server() as srv:
         values = [client.fire(request("GET", f"{srv.url}/{n}")) for n in range(3)]
-        watcher.wait(lambda: all(v.result or v.errors for v in values), "three responses")
+        watcher.until(lambda: all(v.result or v.errors for v in values), "three responses")
         assert not any(v.errors for v in values)
         assert [path for _, path, _, _ in srv.seen] == ["/0", "/1", "/2"]
         assert len({port for *_, port in srv.seen}) == 1
@@ -444,7 +429,7 @@ def test_stdlib_server_silent_close_then_reconnect(client, stdlib_server):
     client, watcher = client
     url = stdlib_url(stdlib_server)
     assert fetch(client, watcher, "GET", url + "/hangup").read() == b"stdlib /hangup"
-    watcher.wait(lambda: watcher.count("disconnected") == 1, "the server's close")
+    watcher.until(lambda: watcher.count("disconnected") == 1, "the server's close")
     assert not client.connected
     assert fetch(client, watcher, "GET", url + "/again").read() == b"stdlib /again"
     assert len({port for *_, port in stdlib_seen(stdlib_server)}) == 2

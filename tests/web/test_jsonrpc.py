@@ -1,4 +1,8 @@
-"""circuits.web.dispatchers.JSONRPC with httpx: the 3.2.5 dialect and JSON-RPC 2.0."""
+"""circuits.web.dispatchers.JSONRPC: the 3.2.5 dialect and JSON-RPC 2.0.
+
+In process with the ``web_client`` fixture; the 3.2.5 suite's own call goes
+through httpx and a real server (``web_server``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 
 import httpx
 import pytest
-from web_harness import TIMEOUT_S, Root, serving
+from web_harness import Root
 
 from circuits import Component
 from circuits.web import JSONRPC
@@ -42,15 +46,24 @@ def calc():
 
 
 @pytest.fixture
-def client(calc):
-    with serving(JSONRPC("/rpc"), Root(), calc) as site:
-        with httpx.Client(base_url=site.base, timeout=TIMEOUT_S) as client:
-            yield client
+def client(web_client, calc):
+    """In process (``circuits.testing.WebClient``): the dispatcher needs no socket."""
+    return web_client(JSONRPC("/rpc"), Root(), calc)
+
+
+@pytest.fixture
+def http_client(web_server, calc):
+    """httpx over a real server, for the 3.2.5 suite's call."""
+    with httpx.Client(base_url=web_server(JSONRPC("/rpc"), Root(), calc), timeout=5) as client:
+        yield client
 
 
 def post(client, payload, **kwargs):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    response = client.post("/rpc", content=body, **kwargs)
+    if isinstance(client, httpx.Client):
+        response = client.post("/rpc", content=body, **kwargs)
+    else:
+        response = client.post("/rpc", data=body, **kwargs)
     assert b"Traceback" not in response.content
     return response
 
@@ -63,10 +76,10 @@ def test_names():
 # -- the 3.2.5 dialect -------------------------------------------------------------------------
 
 
-def test_the_3_2_5_test_suite_call(client):
-    # as the 3.2.5 suite: JSON labelled text/xml, no "jsonrpc" member
+def test_the_3_2_5_test_suite_call(http_client):
+    # as the 3.2.5 suite: JSON labelled text/xml, no "jsonrpc" member, over HTTP
     payload = {"method": "eval", "params": ["1 + 2"], "id": 7}
-    response = post(client, payload, headers={"Content-Type": "text/xml"})
+    response = post(http_client, payload, headers={"Content-Type": "text/xml"})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {"id": 7, "version": "1.1", "result": 3, "error": None}

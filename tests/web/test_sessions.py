@@ -1,4 +1,8 @@
-"""circuits.web.sessions: the Sessions component against a real server, and the stores."""
+"""circuits.web.sessions: the Sessions component and the stores.
+
+The component is tested in process (``web_client``, whose cookie jar plays the
+browser); the Secure cookie over TLS against a real server.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from web_harness import make_tls_files, serving, started
+from web_harness import make_tls_files, started
 
 from circuits.web import Controller, Server, Sessions
 from circuits.web.sessions import (
@@ -69,8 +73,12 @@ class Root(Controller):
         return "unreachable with a JSON store"
 
 
-def set_cookie(response: requests.Response) -> str | None:
-    return response.headers.get("Set-Cookie")
+def set_cookie(response) -> str | None:
+    """The Set-Cookie fields, joined with ", " as requests does; ``None`` if there are none."""
+    fields = response.headers.get("Set-Cookie")
+    if isinstance(fields, list):  # WebClient keeps repeated Set-Cookie fields apart
+        fields = ", ".join(fields)
+    return fields
 
 
 def cookie_value(header: str) -> str:
@@ -81,107 +89,115 @@ def cookie_value(header: str) -> str:
 
 
 @pytest.fixture
-def site():
-    with serving(Sessions(), Root()) as site:
-        yield site
+def client(web_client):
+    """A browser-like client in process: ``WebClient`` keeps the cookies it is given."""
+    return web_client(Sessions(), Root())
 
 
-@pytest.fixture
-def client():
-    with requests.Session() as s:
-        yield s
+@contextmanager
+def another_browser(client) -> Iterator[None]:
+    """Requests inside the block carry none of ``client``'s cookies (and keep none)."""
+    saved, client.cookies = client.cookies, {}
+    try:
+        yield
+    finally:
+        client.cookies = saved
 
 
-# -- the component against a real server ---------------------------------------------------------
+def get_with_sid(client, path: str, sid: str):
+    """``path`` from a client that holds only the session cookie ``sid``."""
+    with another_browser(client):
+        return client.get(path, cookies={"circuits": sid})
 
 
-def test_counter_increments_across_requests(site, client):
-    bodies = [client.get(site.base + "/count", timeout=TIMEOUT_S).text for _ in range(3)]
+# -- the component, in process -----------------------------------------------------------------
+
+
+def test_counter_increments_across_requests(client):
+    bodies = [client.get("/count").text for _ in range(3)]
     assert bodies == ["1", "2", "3"]
     assert len(client.cookies.get("circuits")) == 43  # token_urlsafe(32)
 
 
-def test_each_client_has_its_own_session(site, client):
+def test_each_client_has_its_own_session(client):
     for _ in range(2):
-        client.get(site.base + "/count", timeout=TIMEOUT_S)
-    with requests.Session() as other:
-        assert other.get(site.base + "/count", timeout=TIMEOUT_S).text == "1"
-    assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "3"
+        client.get("/count")
+    with another_browser(client):
+        assert client.get("/count").text == "1"
+    assert client.get("/count").text == "3"
 
 
-def test_cookie_attributes_over_plain_http(site, client):
-    header = set_cookie(client.get(site.base + "/count", timeout=TIMEOUT_S))
+def test_cookie_attributes_over_plain_http(client):
+    header = set_cookie(client.get("/count"))
     assert header is not None
     attributes = {part.strip().lower() for part in header.split(";")[1:]}
     assert attributes == {"httponly", "path=/", "samesite=lax"}  # no Secure without TLS
 
 
-def test_a_session_that_stays_empty_sets_no_cookie(site, client):
-    response = client.get(site.base + "/", timeout=TIMEOUT_S)
+def test_a_session_that_stays_empty_sets_no_cookie(client):
+    response = client.get("/")
     assert response.text == "Hello World!"
     assert set_cookie(response) is None
 
 
-def test_the_3_2_5_expire_sequence(site, client):
+def test_the_3_2_5_expire_sequence(client):
     """test_sessions.test_expire of 3.2.5, plus what the cookie does."""
-    assert client.get(site.base + "/", timeout=TIMEOUT_S).text == "Hello World!"
-    assert client.get(site.base + "/test", timeout=TIMEOUT_S).text == "OK"
+    assert client.get("/").text == "Hello World!"
+    assert client.get("/test").text == "OK"
     sid = client.cookies["circuits"]
-    assert client.get(site.base + "/", timeout=TIMEOUT_S).text == "Hello test!"
-    logout = client.get(site.base + "/logout", timeout=TIMEOUT_S)
+    assert client.get("/").text == "Hello test!"
+    logout = client.get("/logout")
     assert logout.text == "OK"
     assert "max-age=0" in set_cookie(logout).lower()  # the browser drops the cookie
+    assert "circuits" not in client.cookies
     # the old id, sent again by hand: an empty session, not the old data
-    again = requests.get(site.base + "/", cookies={"circuits": sid}, timeout=TIMEOUT_S)
-    assert again.text == "Hello World!"
+    assert get_with_sid(client, "/", sid).text == "Hello World!"
 
 
-def test_nested_changes_are_saved_too(site, client):
-    assert client.get(site.base + "/append/a", timeout=TIMEOUT_S).text == "a"
-    assert client.get(site.base + "/append/b", timeout=TIMEOUT_S).text == "a,b"
+def test_nested_changes_are_saved_too(client):
+    assert client.get("/append/a").text == "a"
+    assert client.get("/append/b").text == "a,b"
 
 
-def test_a_forged_id_is_never_adopted(site, client):
+def test_a_forged_id_is_never_adopted(client):
     forged = create_session(None)  # well-formed, but the server never issued it
-    response = requests.get(site.base + "/count", cookies={"circuits": forged}, timeout=TIMEOUT_S)
+    response = get_with_sid(client, "/count", forged)
     assert response.text == "1"
     issued = cookie_value(set_cookie(response))
     assert issued != forged
     assert len(issued) == 43
     # the issued id works; the forged one still does not
-    assert requests.get(site.base + "/count", cookies={"circuits": issued}, timeout=5).text == "2"
-    assert requests.get(site.base + "/count", cookies={"circuits": forged}, timeout=5).text == "1"
+    assert get_with_sid(client, "/count", issued).text == "2"
+    assert get_with_sid(client, "/count", forged).text == "1"
 
 
 @pytest.mark.parametrize("forged", ["../../etc/passwd", "x", "a" * 500, "abc/def0123456789"])
-def test_a_malformed_id_is_replaced(site, forged):
-    response = requests.get(site.base + "/sid", cookies={"circuits": forged}, timeout=TIMEOUT_S)
+def test_a_malformed_id_is_replaced(client, forged):
+    response = get_with_sid(client, "/sid", forged)
     assert response.text != forged
     assert len(response.text) == 43
 
 
-def test_a_forged_id_is_not_echoed_back(site):
+def test_a_forged_id_is_not_echoed_back(client):
     """3.2.5 echoes request cookies as Set-Cookie; never the session cookie it refused."""
     forged = create_session(None)
-    response = requests.get(site.base + "/", cookies={"circuits": forged}, timeout=TIMEOUT_S)
+    response = get_with_sid(client, "/", forged)
     assert forged not in (set_cookie(response) or "")
 
 
-def test_regenerate_moves_the_data_to_a_new_id(site, client):
-    client.get(site.base + "/count", timeout=TIMEOUT_S)
+def test_regenerate_moves_the_data_to_a_new_id(client):
+    client.get("/count")
     before = client.cookies["circuits"]
-    after = client.get(site.base + "/login", timeout=TIMEOUT_S).text
+    after = client.get("/login").text
     assert after != before
     assert client.cookies["circuits"] == after
-    assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "2"  # data kept
-    old = requests.get(site.base + "/count", cookies={"circuits": before}, timeout=TIMEOUT_S)
-    assert old.text == "1"  # the old id is dead
+    assert client.get("/count").text == "2"  # data kept
+    assert get_with_sid(client, "/count", before).text == "1"  # the old id is dead
 
 
-def test_custom_cookie_name_and_options():
-    with serving(Sessions("sid", secure=True, max_age=3600, samesite="Strict"), Root()) as site:
-        response = requests.get(site.base + "/count", timeout=TIMEOUT_S)
-    header = set_cookie(response)
+def test_custom_cookie_name_and_options(web_client):
+    client = web_client(Sessions("sid", secure=True, max_age=3600, samesite="Strict"), Root())
+    header = set_cookie(client.get("/count"))
     assert header.startswith("sid=")
     attributes = {part.strip().lower() for part in header.split(";")[1:]}
     assert attributes == {"httponly", "path=/", "samesite=strict", "secure", "max-age=3600"}
@@ -215,21 +231,22 @@ def test_the_cookie_is_secure_over_tls(tls_files):
 # -- FileStore ---------------------------------------------------------------------------------
 
 
-def test_file_store_survives_a_restart(tmp_path, client):
-    with serving(Sessions(store=FileStore(tmp_path)), Root()) as site:
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "1"
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "2"
+def test_file_store_survives_a_restart(tmp_path, web_client):
+    first = web_client(Sessions(store=FileStore(tmp_path)), Root())
+    assert first.get("/count").text == "1"
+    assert first.get("/count").text == "2"
+    first.close()
     # a new process would see the same: a new server, a new store, the same directory
-    with serving(Sessions(store=FileStore(tmp_path)), Root()) as site:
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "3"
+    second = web_client(Sessions(store=FileStore(tmp_path)), Root())
+    second.cookies = first.cookies  # the same browser
+    assert second.get("/count").text == "3"
 
 
-def test_a_json_store_refuses_other_values(tmp_path):
-    with serving(Sessions(store=FileStore(tmp_path)), Root()) as site:
-        status, _, body = site.get("/bad")
-    assert status == 500
-    assert b"JSON" in body or b"Internal Server Error" in body
-    assert b"Traceback" not in body
+def test_a_json_store_refuses_other_values(tmp_path, web_client):
+    response = web_client(Sessions(store=FileStore(tmp_path)), Root()).get("/bad")
+    assert response.status == 500
+    assert b"JSON" in response.body or b"Internal Server Error" in response.body
+    assert b"Traceback" not in response.body
 
 
 def test_file_store_files(tmp_path):
@@ -563,14 +580,16 @@ def redis_url(tmp_path):
         proc.wait(TIMEOUT_S)
 
 
-def test_redis_store_against_redis_server(redis_url, client):
+def test_redis_store_against_redis_server(redis_url, web_client):
     store = RedisStore(redis_url, timeout=60)
-    with serving(Sessions(store=store), Root()) as site:
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "1"
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "2"
-    with serving(Sessions(store=RedisStore(redis_url)), Root()) as site:
-        assert client.get(site.base + "/count", timeout=TIMEOUT_S).text == "3"
-        assert client.get(site.base + "/logout", timeout=TIMEOUT_S).text == "OK"
+    first = web_client(Sessions(store=store), Root())
+    assert first.get("/count").text == "1"
+    assert first.get("/count").text == "2"
+    first.close()
+    second = web_client(Sessions(store=RedisStore(redis_url)), Root())
+    second.cookies = first.cookies  # the same browser
+    assert second.get("/count").text == "3"
+    assert second.get("/logout").text == "OK"
     sid = create_session(None)
     store.save(sid, {"k": "v"})
     assert 0 < store.client.ttl(store.prefix + sid) <= 60

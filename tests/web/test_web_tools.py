@@ -120,6 +120,33 @@ def gzsite(docroot):
         yield s
 
 
+class InProcess:
+    """``site.get`` over a ``circuits.testing.WebClient``: (status, headers, body)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path, headers=None, method="GET"):
+        response = self.client.request(method, path, headers=headers)
+        return response.status, response.headers, response.body
+
+
+@pytest.fixture
+def app(web_client, docroot):
+    """The ``site`` tree in process, for what is only request and response (no file transfer,
+    no peer address, no real client)."""
+    root = Root()
+    root.docroot = str(docroot)
+    return InProcess(web_client(Static("/static", str(docroot)), root))
+
+
+@pytest.fixture
+def gzapp(web_client, docroot):
+    root = Root()
+    root.docroot = str(docroot)
+    return InProcess(web_client(Static("/static", str(docroot)), root, Gzip()))
+
+
 # -- serve_file: ranges -------------------------------------------------------------
 
 
@@ -329,28 +356,28 @@ def test_mimetypes_extras():
 # -- conditional requests -----------------------------------------------------------
 
 
-def test_autotag_is_the_md5_of_the_body_and_if_none_match_gives_304(site):
-    status, headers, body = site.get("/etag")
+def test_autotag_is_the_md5_of_the_body_and_if_none_match_gives_304(app):
+    status, headers, body = app.get("/etag")
     assert (status, body) == (200, b"Hello World!")
     tag = headers["ETag"]
     assert tag == '"' + hashlib.md5(b"Hello World!").hexdigest() + '"'
-    status, _, body = site.get("/etag", {"If-None-Match": tag})
+    status, _, body = app.get("/etag", {"If-None-Match": tag})
     assert (status, body) == (304, b"")
-    assert site.get("/etag", {"If-None-Match": '"other", W/' + tag})[0] == 304
-    assert site.get("/etag", {"If-None-Match": "*"})[0] == 304
-    assert site.get("/etag", {"If-None-Match": '"other"'})[0] == 200
+    assert app.get("/etag", {"If-None-Match": '"other", W/' + tag})[0] == 304
+    assert app.get("/etag", {"If-None-Match": "*"})[0] == 304
+    assert app.get("/etag", {"If-None-Match": '"other"'})[0] == 200
 
 
-def test_if_match(site):
+def test_if_match(app):
     tag = '"' + hashlib.md5(b"Hello World!").hexdigest() + '"'
-    assert site.get("/etag", {"If-Match": tag})[0] == 200
-    assert site.get("/etag", {"If-Match": "*"})[0] == 200
-    assert site.get("/etag", {"If-Match": '"nope"'})[0] == 412
+    assert app.get("/etag", {"If-Match": tag})[0] == 200
+    assert app.get("/etag", {"If-Match": "*"})[0] == 200
+    assert app.get("/etag", {"If-Match": '"nope"'})[0] == 412
 
 
-def test_if_none_match_on_post_is_412(site):
+def test_if_none_match_on_post_is_412(app):
     tag = '"' + hashlib.md5(b"Hello World!").hexdigest() + '"'
-    assert site.get("/etag", {"If-None-Match": tag}, method="POST")[0] == 412
+    assert app.get("/etag", {"If-None-Match": tag}, method="POST")[0] == 412
 
 
 def test_validate_etags_runs_once_per_response():
@@ -367,23 +394,23 @@ def test_validate_etags_does_not_read_streamed_bodies():
     assert "ETag" not in res.headers
 
 
-def test_if_modified_since(site):
-    _, headers, _ = site.get("/file/helloworld.txt")
+def test_if_modified_since(app):
+    _, headers, _ = app.get("/file/helloworld.txt")
     lastmod = headers["Last-Modified"]
-    assert site.get("/file/helloworld.txt", {"If-Modified-Since": lastmod})[0] == 304
+    assert app.get("/file/helloworld.txt", {"If-Modified-Since": lastmod})[0] == 304
     later = formatdate(os.path.getmtime(__file__) + 10**6, usegmt=True)
-    assert site.get("/file/helloworld.txt", {"If-Modified-Since": later})[0] == 304
+    assert app.get("/file/helloworld.txt", {"If-Modified-Since": later})[0] == 304
     earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
-    assert site.get("/file/helloworld.txt", {"If-Modified-Since": earlier})[0] == 200
-    assert site.get("/file/helloworld.txt", {"If-Modified-Since": "garbage"})[0] == 200
+    assert app.get("/file/helloworld.txt", {"If-Modified-Since": earlier})[0] == 200
+    assert app.get("/file/helloworld.txt", {"If-Modified-Since": "garbage"})[0] == 200
 
 
-def test_if_unmodified_since(site):
-    _, headers, _ = site.get("/file/helloworld.txt")
+def test_if_unmodified_since(app):
+    _, headers, _ = app.get("/file/helloworld.txt")
     lastmod = headers["Last-Modified"]
-    assert site.get("/file/helloworld.txt", {"If-Unmodified-Since": lastmod})[0] == 200
+    assert app.get("/file/helloworld.txt", {"If-Unmodified-Since": lastmod})[0] == 200
     earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
-    assert site.get("/file/helloworld.txt", {"If-Unmodified-Since": earlier})[0] == 412
+    assert app.get("/file/helloworld.txt", {"If-Unmodified-Since": earlier})[0] == 412
 
 
 def test_validate_since_without_last_modified_does_nothing():
@@ -445,8 +472,8 @@ def test_controller_expires():
 # -- gzip ----------------------------------------------------------------------------
 
 
-def test_gzip_of_a_controller_response(gzsite):
-    status, headers, body = gzsite.get("/", {"Accept-Encoding": "gzip"})
+def test_gzip_of_a_controller_response(gzapp):
+    status, headers, body = gzapp.get("/", {"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert headers["Vary"] == "Accept-Encoding"
@@ -484,8 +511,8 @@ def test_gzip_leaves_ranges_alone(gzsite):
 
 
 @pytest.mark.parametrize("accept", ["identity", "gzip;q=0", "identity, gzip;q=0.5", ""])
-def test_gzip_not_wanted(gzsite, accept):
-    status, headers, body = gzsite.get("/", {"Accept-Encoding": accept} if accept else {})
+def test_gzip_not_wanted(gzapp, accept):
+    status, headers, body = gzapp.get("/", {"Accept-Encoding": accept} if accept else {})
     assert (status, body) == (200, b"Hello World!")
     assert "Content-Encoding" not in headers
 
@@ -593,9 +620,9 @@ def test_basic_auth_with_curl(site):
     assert out == b"welcome admin"
 
 
-def test_malformed_authorization_is_400_not_authorised(site):
+def test_malformed_authorization_is_400_not_authorised(app):
     for value in ("Basic !!!", "Basic", "Digest username=", "Basic " + "YWRtaW4="):
-        status, _, body = site.get("/basic", {"Authorization": value})
+        status, _, body = app.get("/basic", {"Authorization": value})
         assert status == 400, value
         assert b"welcome" not in body
 
@@ -640,19 +667,19 @@ def _digest_header(nonce, password="secret", uri="/digest", realm="Secure Area")
     )
 
 
-def test_digest_refuses_a_nonce_it_did_not_issue(site):
+def test_digest_refuses_a_nonce_it_did_not_issue(app):
     # the right password, but a nonce of the client's choosing (3.2.5 accepted it)
-    status, headers, body = site.get("/digest", {"Authorization": _digest_header("0" * 40)})
+    status, headers, body = app.get("/digest", {"Authorization": _digest_header("0" * 40)})
     assert status == 401
     assert headers["WWW-Authenticate"].endswith(", stale=true")  # right password, bad nonce
-    status, headers, body = site.get(
+    status, headers, body = app.get(
         "/digest", {"Authorization": _digest_header("0" * 40, password="wrong")}
     )
     assert status == 401
     assert "stale" not in headers["WWW-Authenticate"]
-    challenge = site.get("/digest")[1]["WWW-Authenticate"]
+    challenge = app.get("/digest")[1]["WWW-Authenticate"]
     nonce = challenge.split('nonce="')[1].split('"')[0]
-    status, _, body = site.get("/digest", {"Authorization": _digest_header(nonce)})
+    status, _, body = app.get("/digest", {"Authorization": _digest_header(nonce)})
     assert (status, body) == (200, b"welcome admin")
 
 

@@ -1,12 +1,15 @@
-"""circuits.web.dispatchers.XMLRPC against xmlrpc.client.ServerProxy."""
+"""circuits.web.dispatchers.XMLRPC against xmlrpc.client.ServerProxy.
+
+The calls go through ``ServerProxy`` and a real server (``web_server``); the
+raw request/response checks run in process (``web_client``).
+"""
 
 from __future__ import annotations
 
 import xmlrpc.client
 
 import pytest
-import requests
-from web_harness import TIMEOUT_S, Root, serving
+from web_harness import Root
 
 from circuits import Component, handler
 from circuits.web import XMLRPC
@@ -43,14 +46,14 @@ class Other(Component):
 
 
 @pytest.fixture
-def site():
-    with serving(XMLRPC("/rpc"), Root(), Calc()) as site:
-        yield site
+def client(web_client):
+    return web_client(XMLRPC("/rpc"), Root(), Calc())
 
 
 @pytest.fixture
-def proxy(site):
-    with xmlrpc.client.ServerProxy(site.base + "/rpc", allow_none=True) as proxy:
+def proxy(web_server):
+    url = web_server(XMLRPC("/rpc"), Root(), Calc())
+    with xmlrpc.client.ServerProxy(url + "/rpc", allow_none=True) as proxy:
         yield proxy
 
 
@@ -68,14 +71,14 @@ def test_calls(proxy):
     assert proxy.nothing() is None
 
 
-def test_other_paths_reach_the_controllers(site):
-    assert site.get("/")[2] == b"Hello World!"
-    assert requests.get(site.base + "/", timeout=TIMEOUT_S).text == "Hello World!"
+def test_other_paths_reach_the_controllers(client):
+    assert client.get("/").body == b"Hello World!"
+    assert client.post("/", data=b"").text == "Hello World!"
 
 
-def test_the_response_is_text_xml(site):
+def test_the_response_is_text_xml(client):
     body = xmlrpc.client.dumps((2, 2), "add")
-    response = requests.post(site.base + "/rpc", data=body, timeout=TIMEOUT_S)
+    response = client.post("/rpc", data=body.encode())
     assert response.headers["Content-Type"] == "text/xml"
     assert xmlrpc.client.loads(response.content) == ((4,), None)
 
@@ -110,24 +113,24 @@ def test_wrong_arguments_are_invalid_params(proxy):
     assert f.faultCode == -32602
 
 
-def test_garbage_is_a_parse_error(site):
+def test_garbage_is_a_parse_error(client):
     for body in (b"<not xml", b"\xff\xfe", b"<methodCall><params/></methodCall>"):
-        response = requests.post(site.base + "/rpc", data=body, timeout=TIMEOUT_S)
+        response = client.post("/rpc", data=body)
         with pytest.raises(xmlrpc.client.Fault) as info:
             xmlrpc.client.loads(response.content)
         assert info.value.faultCode in (-32700, -32600)
         assert b"Traceback" not in response.content
 
 
-def test_rpc_channel_restricts_the_handlers():
+def test_rpc_channel_restricts_the_handlers(web_server):
     # Calc on its own channel; a component on "*" (the default) hears every channel
-    with serving(XMLRPC("/rpc", rpc_channel="elsewhere"), Calc(channel="calc"), Other()) as site:
-        with xmlrpc.client.ServerProxy(site.base + "/rpc") as proxy:
-            assert proxy.ping() == "pong"
-            assert fault(lambda: proxy.eval("1")).faultCode == -32601
+    url = web_server(XMLRPC("/rpc", rpc_channel="elsewhere"), Calc(channel="calc"), Other())
+    with xmlrpc.client.ServerProxy(url + "/rpc") as proxy:
+        assert proxy.ping() == "pong"
+        assert fault(lambda: proxy.eval("1")).faultCode == -32601
 
 
-def test_without_a_path_every_request_is_claimed():
-    with serving(XMLRPC(), Root(), Calc()) as site:
-        with xmlrpc.client.ServerProxy(site.base + "/anything") as proxy:
-            assert proxy.eval("6 * 7") == 42
+def test_without_a_path_every_request_is_claimed(web_server):
+    url = web_server(XMLRPC(), Root(), Calc())
+    with xmlrpc.client.ServerProxy(url + "/anything") as proxy:
+        assert proxy.eval("6 * 7") == 42

@@ -5,22 +5,24 @@ import what they need by name (``security/sec_harness.py`` imports this module
 as ``tests.web.web_harness``, its own directory being the one on ``sys.path``).
 
 :func:`started` is the one place that starts a tree in a thread, waits for
-the ``ready`` of each server in it, and stops and joins it afterwards;
-:func:`serving` is the common case of a ``Server`` with some components.
+the ``ready`` of each server in it, and stops and joins it afterwards (a thin
+layer over ``circuits.testing.running`` and ``Watcher``); :func:`serving` is
+the common case of a ``Server`` with some components. Tests that need no
+socket use the plugin's ``web_client`` fixture instead.
 """
 
 from __future__ import annotations
 
 import http.client
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from circuits import BaseComponent, Manager, handler
+from circuits import Manager
+from circuits.testing import Watcher, running
 from circuits.web import Controller, Server
 from circuits.web.servers import BaseServer
 
@@ -34,41 +36,27 @@ class Root(Controller):
         return "Hello World!"
 
 
-class Ready(BaseComponent):
-    """Sets ``event`` on the ``ready`` of the server on its channel (``"web"`` by default)."""
-
-    channel = "web"
-
-    def init(self, channel: Any = "web") -> None:  # BaseComponent has set the channel
-        self.event = threading.Event()
-
-    @handler("ready", priority=-1)
-    def _on_ready(self, server, bind):
-        self.event.set()
-
-
 @contextmanager
-def started(*components: Any) -> Iterator[Manager]:
+def started(*components: Any, watcher: Watcher | None = None) -> Iterator[Manager]:
     """Run ``components`` in a thread; yield their Manager once every server among them is ready.
 
-    Components are registered in the order given. On leaving, the Manager is
-    stopped and its thread joined.
+    Components are registered in the order given. The loop runs under
+    ``circuits.testing.running`` (stopped and joined on leaving); a
+    ``Watcher`` waits for each server's ``ready``. Pass ``watcher`` to keep
+    it recording for the test; the default one stops once the servers are
+    ready (so long tests do not record every read and write).
     """
     m = Manager()
+    watch = (watcher or Watcher()).register(m)  # before the loop starts: it sees every ``ready``
     for component in components:
         component.register(m)
-    readies = [
-        Ready(channel=c.channel).register(m) for c in components if isinstance(c, BaseServer)
-    ]
-    thread, _ = m.start()
-    try:
-        for ready in readies:
-            assert ready.event.wait(TIMEOUT_S), "the server never became ready"
+    with running(m):
+        for c in components:
+            if isinstance(c, BaseServer):
+                watch.wait("ready", channel=c.channel, timeout=TIMEOUT_S)
+        if watcher is None:
+            watch.unregister()
         yield m
-    finally:
-        m.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 def make_tls_files(tmp_path_factory: Any) -> dict[str, str]:

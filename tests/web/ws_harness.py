@@ -24,6 +24,7 @@ from web_harness import TIMEOUT_S, Root, started
 from circuits import BaseComponent, Manager, handler
 from circuits._sansio.websocket import encode_frame
 from circuits.net.events import write
+from circuits.testing import Watcher
 from circuits.web import Server
 from circuits.web.websockets import WebSocketsDispatcher
 
@@ -71,26 +72,12 @@ class Echo(BaseComponent):
         self._record(self.disconnects, sock)
 
 
-class _Watch(BaseComponent):
-    """Wakes the test thread when a component joins the running tree."""
-
-    def init(self) -> None:
-        self.registered: set[Any] = set()
-        self.cond = threading.Condition()
-
-    @handler("registered", channel="*")
-    def _on_registered(self, component, parent):
-        with self.cond:
-            self.registered.add(component)
-            self.cond.notify_all()
-
-
 class Site:
-    def __init__(self, manager: Manager, server: Server, echo: Echo, watch: _Watch) -> None:
+    def __init__(self, manager: Manager, server: Server, echo: Echo, watcher: Watcher) -> None:
         self.manager = manager
         self.server = server
         self.echo = echo
-        self._watch = watch
+        self.watcher = watcher
 
     @property
     def port(self) -> int:
@@ -102,9 +89,11 @@ class Site:
     def register(self, component: BaseComponent, parent: Any = None) -> Any:
         """Register ``component`` into the running tree and wait until it is in."""
         component.register(parent if parent is not None else self.manager)
-        with self._watch.cond:
-            ok = self._watch.cond.wait_for(lambda: component in self._watch.registered, TIMEOUT_S)
-        assert ok, f"{component!r} was never registered"
+        self.watcher.wait_until(
+            lambda events: any(e.name == "registered" and e.args[0] is component for e in events),
+            TIMEOUT_S,
+            f"{component!r} to be registered",
+        )
         return component
 
 
@@ -115,9 +104,9 @@ def ws_site(
     """A running ``Server`` + ``Root`` + ``Echo``; the dispatcher joins once it runs."""
     server = Server(("127.0.0.1", 0), display_banner=False)
     echo = echo or Echo()
-    watch = _Watch()
-    with started(server, Root(), echo, watch) as m:
-        site = Site(m, server, echo, watch)
+    watcher = Watcher()
+    with started(server, Root(), echo, watcher=watcher) as m:
+        site = Site(m, server, echo, watcher)
         site.register(WebSocketsDispatcher(path, **dispatcher_kwargs), server)
         yield site
 

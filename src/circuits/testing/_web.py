@@ -7,6 +7,10 @@ in a thread. Each request opens a `MemoryConnection`, writes the request
 with the project's HTTP/1.1 engine in the client role and reads the response
 with the same engine, so what a handler sees is what a real server would
 give it, and the response is checked as strictly as a real client would.
+
+The client keeps the cookies responses set (``client.cookies``) and sends
+them back, as a browser talking to one site would: Max-Age and Expires
+delete a cookie, Domain and Path are not looked at.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import json as _json
 import os
 import time
 from contextlib import ExitStack
+from email.utils import parsedate_to_datetime
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
@@ -272,6 +278,11 @@ class WebClient:
         host: the ``Host`` of requests.
         timeout: seconds a request or a WebSocket receive may take.
         channel: the web channel.
+
+    Attributes:
+        cookies: the cookie jar, name to value: filled from the responses'
+            ``Set-Cookie`` fields and sent as ``Cookie`` with every request
+            (edit it to set or drop cookies by hand).
     """
 
     def __init__(
@@ -286,6 +297,7 @@ class WebClient:
             component.register(self.app)
         self.host = host
         self.timeout = timeout
+        self.cookies: dict[str, str] = {}
         self._stack: ExitStack | None = None
 
     def __enter__(self) -> WebClient:
@@ -317,6 +329,7 @@ class WebClient:
         headers: dict[str, str] | None = None,
         data: bytes | str | dict[str, Any] | None = None,
         json: Any = None,
+        cookies: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> WebResponse:
         """Send one request and return the response.
@@ -325,9 +338,12 @@ class WebClient:
             method: the request method.
             path: the request target (``"/a/b?x=1"``).
             params: added to the query string.
-            headers: request header fields (they replace the defaults).
+            headers: request header fields (they replace the defaults, the
+                ``Cookie`` made from the jar included).
             data: the body: bytes, text (UTF-8) or a dict sent as a form.
             json: a value sent as a JSON body (instead of ``data``).
+            cookies: sent with this request only, over the jar's cookies of
+                the same names.
             timeout: seconds to wait for the response (default: the client's).
 
         Raises:
@@ -335,7 +351,7 @@ class WebClient:
             TimeoutError: no complete response in time.
             circuits._sansio.http1.ProtocolError: the server broke HTTP/1.1.
         """
-        fields, body = self._head(path, params, headers, data, json)
+        fields, body = self._head(path, params, headers, data, json, cookies)
         target = _target(path, params)
         engine = http1.Connection(http1.CLIENT)
         conn = self._open()
@@ -345,9 +361,11 @@ class WebClient:
                 + (engine.send(http1.Data(body)) if body else b"")
                 + engine.send(http1.EndOfMessage())
             )
-            return _read_response(engine, conn, self.timeout if timeout is None else timeout)
+            response = _read_response(engine, conn, self.timeout if timeout is None else timeout)
         finally:
             conn.close()
+        self._store_cookies(response)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> WebResponse:
         """``request("GET", path, ...)``."""
@@ -401,7 +419,7 @@ class WebClient:
         }
         if subprotocols:
             extra["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
-        fields, _ = self._head(path, None, {**extra, **(headers or {})}, None, None)
+        fields, _ = self._head(path, None, {**extra, **(headers or {})}, None, None, None)
         engine = http1.Connection(http1.CLIENT)
         conn = self._open()
         try:
@@ -443,8 +461,12 @@ class WebClient:
         headers: dict[str, str] | None,
         data: bytes | str | dict[str, Any] | None,
         json: Any,
+        cookies: dict[str, str] | None,
     ) -> tuple[tuple[tuple[bytes, bytes], ...], bytes]:
         base: dict[str, str] = {"Host": self.host, "User-Agent": "circuits.testing.WebClient"}
+        jar = {**self.cookies, **(cookies or {})}
+        if jar:
+            base["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
         body = b""
         if json is not None:
             body = _json.dumps(json).encode("utf-8")
@@ -463,6 +485,34 @@ class WebClient:
         merged.update({k.lower(): (k, v) for k, v in (headers or {}).items()})
         fields = tuple((k.encode("latin-1"), str(v).encode("latin-1")) for k, v in merged.values())
         return fields, body
+
+    def _store_cookies(self, response: WebResponse) -> None:
+        for field in response.headers.get_all("Set-Cookie"):
+            parsed: SimpleCookie = SimpleCookie()
+            try:
+                parsed.load(field)
+            except CookieError:
+                continue  # a browser ignores a Set-Cookie it cannot parse
+            for name, morsel in parsed.items():
+                if _expired(morsel["max-age"], morsel["expires"]):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+
+def _expired(max_age: str, expires: str) -> bool:
+    """Whether a cookie's attributes delete it (RFC 6265 §5.2.1-2: Max-Age wins over Expires)."""
+    if max_age:
+        try:
+            return int(max_age) <= 0
+        except ValueError:
+            return False  # an invalid Max-Age is ignored
+    if expires:
+        try:
+            return parsedate_to_datetime(expires).timestamp() <= time.time()
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def _target(path: str, params: dict[str, Any] | None) -> bytes:

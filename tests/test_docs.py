@@ -36,6 +36,7 @@ A ``python*`` block of a kind not listed here fails the test.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -130,6 +131,11 @@ def run_redis(code: str, tmp_path: Path) -> str:
 
 def run_pytest(code: str, tmp_path: Path) -> None:
     (tmp_path / "test_example.py").write_text(code)
+    if importlib.util.find_spec("pytest_asyncio") is not None:
+        # What a project using pytest-asyncio sets, lest that plugin warn (an error here).
+        (tmp_path / "pytest.ini").write_text(
+            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        )
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
         cwd=tmp_path,

@@ -14,6 +14,7 @@ import pytest
 pytest_plugins = ["pytester"]
 
 HAVE_ANYIO = importlib.util.find_spec("anyio") is not None
+HAVE_PYTEST_ASYNCIO = importlib.util.find_spec("pytest_asyncio") is not None
 
 USER_TESTS = """
 import json
@@ -160,6 +161,19 @@ async def test_async_under_anyio(manager, watcher, web_client):
 """
 
 
+PYTEST_ASYNCIO_TESTS = """
+
+@pytest.mark.asyncio
+async def test_async_under_pytest_asyncio(manager, watcher, web_client):
+    Pinger().register(manager)
+    assert watcher.wait("registered")
+    value = manager.fire(ping(41))
+    assert await value is None  # a Value is awaitable from the test's asyncio loop
+    assert watcher.wait("pong")
+    assert web_client(Root()).get("/").text == "Hello World!"
+"""
+
+
 def test_the_entry_point_names_the_plugin():
     points = {ep.name: ep.value for ep in entry_points(group="pytest11")}
     assert points.get("circuits") == "circuits.testing.plugin"
@@ -169,12 +183,29 @@ def test_the_entry_point_names_the_plugin():
 def test_a_user_test_file_passes_with_no_configuration(pytester):
     source = USER_TESTS + (ASYNC_TESTS if HAVE_ANYIO else "")
     pytester.makepyfile(test_user=source)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", "-v")
+    # pytest-asyncio, when installed, warns about its own unset option: this
+    # file needs no configuration, so leave that plugin out here (see below).
+    no_asyncio = ("-p", "no:asyncio") if HAVE_PYTEST_ASYNCIO else ()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", *no_asyncio, "-W", "error", "-v"
+    )
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= (6 if HAVE_ANYIO else 5), result.stdout.str()
     assert set(outcomes) == {"passed"}, outcomes
     if HAVE_ANYIO:  # anyio runs it once per backend it finds (asyncio; trio if installed)
         result.stdout.fnmatch_lines(["*test_async_under_anyio*asyncio*PASSED*"])
+
+
+@pytest.mark.slow
+def test_async_tests_under_pytest_asyncio(pytester):
+    pytest.importorskip("pytest_asyncio", reason="pytest-asyncio is not installed (test extra)")
+    pytester.makepyfile(test_user=USER_TESTS + PYTEST_ASYNCIO_TESTS)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")  # its own
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "error", "-v", "-k", "pytest_asyncio"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_async_under_pytest_asyncio PASSED*"])
 
 
 @pytest.mark.slow

@@ -186,3 +186,28 @@ def test_do_handshake_reports_errors():
     finally:
         a.close()
         b.close()
+
+
+def test_a_fatal_tls_error_is_one_error_then_disconnected(app, tls_files):
+    # Under TLS 1.3 the client is connected before the server checks its
+    # (missing) certificate; the server's alert then fails the client's
+    # writes and reads alike. A TLS connection cannot go on after that.
+    m, rec, start = app
+    server = TCPServer(
+        ("127.0.0.1", 0),
+        secure=True,
+        certfile=tls_files["cert"],
+        ca_certs=tls_files["ca"],
+        cert_reqs=ssl.CERT_REQUIRED,
+    ).register(m)
+    EchoServer().register(m)
+    TCPClient().register(m)
+    start()
+    rec.wait_for("ready", "client")
+    m.fire(connect("127.0.0.1", server.port, secure=True, ca_certs=tls_files["ca"]), "client")
+    rec.wait_for("connected", "client")
+    m.fire(write(b"hello"), "client")
+    rec.wait_for("disconnected", "client")
+    errors = rec.find("error", "client")
+    assert len(errors) == 1, errors
+    assert "alert certificate required" in str(errors[0].args[-1])  # why, not just "EOF"

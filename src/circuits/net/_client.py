@@ -180,8 +180,10 @@ class Client(ClosingPollerUser):
 
     @handler("_read", priority=1)
     def _on_read_ready(self, sock: Any) -> None:
-        if sock is not self._sock:
-            return  # another component's socket on the same channel
+        if sock is not self._sock or sock.fileno() == -1:
+            # Another component's socket on the same channel, or readiness
+            # reported before the socket was closed.
+            return
         if self._handshaking:
             self._continue_handshake()
             return
@@ -250,6 +252,16 @@ class Client(ClosingPollerUser):
                     self._closeflag = False
                     if self._poller is not None:
                         self._poller.removeWriter(sock)
+                    self._close()
+                    return
+                if isinstance(exc, ssl.SSLError):
+                    # Fatal for TLS: the session cannot go on. Report once,
+                    # with the peer's alert when one came (it says why).
+                    exc = _peer_alert(sender) or exc
+                    log.info("client %s:%s: TLS failed: %s", self.host, self.port, exc)
+                    self.fire(error(exc))
+                    buffer.clear()
+                    self._closeflag = False
                     self._close()
                     return
                 log.info("client %s:%s: send failed: %s", self.host, self.port, exc)
@@ -550,3 +562,15 @@ def Pipe(*channels: Any, **kwargs: Any) -> tuple[UNIXClient, UNIXClient]:
     b = UNIXClient(s2, channel=channels[1], **kwargs)
     a._connected = b._connected = True
     return a, b
+
+
+def _peer_alert(sock: Any) -> ssl.SSLError | None:
+    """The TLS alert the peer sent, if reading now reports one."""
+    try:
+        sock.recv(1)
+    except ssl.SSLError as exc:
+        if not isinstance(exc, (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLEOFError)):
+            return exc
+    except OSError:
+        pass
+    return None

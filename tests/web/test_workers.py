@@ -179,6 +179,24 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = START_
         time.sleep(0.01)
 
 
+def start_slow_request(
+    srv: Running, app_dir: Path
+) -> tuple[threading.Thread, dict[str, requests.Response | Exception]]:
+    """GET /slow in a thread; return once the app is handling it (it waits for slow.release)."""
+    result: dict[str, requests.Response | Exception] = {}
+
+    def ask_slow() -> None:
+        try:
+            result["r"] = srv.get("/slow")
+        except requests.RequestException as exc:
+            result["r"] = exc
+
+    slow = threading.Thread(target=ask_slow, daemon=True)
+    slow.start()
+    wait_until((app_dir / "slow.started").exists, "the slow request to start")
+    return slow, result
+
+
 def assert_group_gone(pgid: int) -> None:
     with pytest.raises(ProcessLookupError):
         os.killpg(pgid, 0)
@@ -192,17 +210,7 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(app_dir):
         idle = http.client.HTTPConnection(srv.host, srv.port, timeout=HTTP_TIMEOUT_S)
         idle.request("GET", "/version")
         assert idle.getresponse().read() == b"v1"  # and the connection stays open, idle
-        result: dict[str, requests.Response | Exception] = {}
-
-        def ask_slow() -> None:
-            try:
-                result["r"] = srv.get("/slow")
-            except requests.RequestException as exc:
-                result["r"] = exc
-
-        slow = threading.Thread(target=ask_slow, daemon=True)
-        slow.start()
-        wait_until((app_dir / "slow.started").exists, "the slow request to start")
+        slow, result = start_slow_request(srv, app_dir)
 
         srv.proc.send_signal(signal.SIGTERM)
         srv.wait_line(lambda line: "draining" in line, "'draining'")
@@ -287,17 +295,7 @@ def test_sigterm_to_the_whole_group_drains_the_workers(app_dir):
     # each worker gets SIGTERM from it, then again from its supervisor.
     with launch(command("--app", "wapp:Root", "--workers", "2"), app_dir) as srv:
         pids_answering(srv, 2)
-        result: dict[str, requests.Response | Exception] = {}
-
-        def ask_slow() -> None:
-            try:
-                result["r"] = srv.get("/slow")
-            except requests.RequestException as exc:
-                result["r"] = exc
-
-        slow = threading.Thread(target=ask_slow, daemon=True)
-        slow.start()
-        wait_until((app_dir / "slow.started").exists, "the slow request to start")
+        slow, result = start_slow_request(srv, app_dir)
         os.killpg(srv.proc.pid, signal.SIGTERM)
         srv.wait_line(lambda line: "SIGTERM: stopping the workers" in line, "the supervisor")
         (app_dir / "slow.release").touch()

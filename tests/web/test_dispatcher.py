@@ -9,6 +9,7 @@ from circuits.web.controllers import Controller
 from circuits.web.dispatchers import Dispatcher
 from circuits.web.dispatchers.dispatcher import find_handlers, process, resolve_path
 from circuits.web.events import request
+from circuits.web.exceptions import NotFound, Redirect
 from circuits.web.headers import Headers
 from circuits.web.parsers.multipart import MultipartPart
 from circuits.web.wrappers import Request, Response
@@ -356,3 +357,48 @@ def test_value_changed_fills_response_body():
     flush(m)
     assert responses == [res]
     assert value.value == ("hello", "there")
+
+
+class Coroutines(Controller):
+    channel = "/co"
+
+    def ok(self):
+        yield None  # give way once, as a real coroutine would (a call, a sleep)
+        yield "fine"
+
+    def boom(self):
+        yield None
+        raise ValueError("boom")
+
+    def missing(self):
+        yield None
+        raise NotFound()
+
+    def moved(self):
+        yield None
+        raise Redirect("/co/ok")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/co/ok", 200), ("/co/boom", 500), ("/co/missing", 404), ("/co/moved", 303)],
+)
+def test_a_coroutine_controller_is_answered_however_it_ends(web_client, path, status):
+    # A coroutine that raised used to leave its request unanswered forever.
+    client = web_client(Coroutines(), ExceptionSink(), timeout=5)
+    res = client.get(path)
+    assert res.status == status
+    if status == 200:
+        assert res.text == "fine"
+    if status == 500:
+        assert "boom" not in res.text  # no traceback for the client unless debug
+
+
+class ExceptionSink(Component):
+    """Handles the ``exception`` events of the failing controllers (else reported on stderr)."""
+
+    channel = "*"
+
+    @handler("exception", channel="*")
+    def _on_exception(self, *args, **kwargs):
+        pass

@@ -34,6 +34,7 @@ from .constants import (
     SERVER_URL,
     SERVER_VERSION,
 )
+from .exceptions import HTTPException, Redirect
 
 __all__ = ["Event", "forbidden", "httperror", "notfound", "redirect", "unauthorized"]
 
@@ -226,3 +227,31 @@ class redirect(httperror):
         channels = ",".join(str(channel) for channel in self.channels)
         urls = " ".join(self.urls)
         return f"<{type(self).__name__} {self.code:d}[{channels}.{self.name}] {urls}>"
+
+
+def error_event(req: Any, res: Any, error: Any, always_error: bool = False) -> httperror:
+    r"""The event that answers a request whose handler raised (web.md §4.4).
+
+    Args:
+        req: the request.
+        res: its response.
+        error: the ``(type, exception, traceback)`` triple, or a list of
+            handler results in which the first such triple wins.
+        always_error: pass the triple on even for an `HTTPException` that
+            does not ask for its traceback (the request's own handler failed).
+
+    Returns:
+        A `redirect` for `Redirect`, an `httperror` with the exception's code
+        for other `HTTPException`\ s, else a 500 `httperror`.
+    """
+    if isinstance(error, list):  # several handlers; the first error wins
+        error = next((x for x in error if isinstance(x, tuple) and len(x) == 3), error)
+    _etype, evalue, _tb = error
+    if isinstance(evalue, Redirect):
+        return redirect(req, res, evalue.urls, evalue.code)
+    if isinstance(evalue, HTTPException):
+        kwargs: dict[str, Any] = {"description": evalue.description}
+        if always_error or evalue.traceback:
+            kwargs["error"] = error
+        return httperror(req, res, evalue.code, **kwargs)
+    return httperror(req, res, error=error)

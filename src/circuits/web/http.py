@@ -51,9 +51,9 @@ from circuits.net.events import close, read, write
 from circuits.net.utils import is_ssl_handshake as is_ssl_handshake
 
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
-from .errors import httperror, notfound, redirect
+from .errors import error_event, httperror, notfound, redirect
 from .events import request, response, stream
-from .exceptions import HTTPException, Redirect
+from .exceptions import Redirect
 from .headers import Headers, _check as check_header
 from .parsers import HttpParser as HttpParser
 from .url import URL, parse_url
@@ -552,12 +552,12 @@ class HTTP(BaseComponent):
                 res.body = value.value
                 self.fire(response(res))
             elif value.errors:
-                self._fire_error(req, res, value.value)
+                self.fire(error_event(req, res, value.value))
             else:  # still running: the Dispatcher answers when it is ready
                 value.event = e
                 value.notify = True
         elif isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], BaseException):
-            self._fire_error(req, res, value)
+            self.fire(error_event(req, res, value))
         elif isinstance(value, bool):
             pass  # "I will respond myself" (3.2.5)
         else:
@@ -570,22 +570,7 @@ class HTTP(BaseComponent):
         if req.handled:
             return
         req.handled = True
-        self._fire_error(req, res, error, always_error=True)
-
-    def _fire_error(self, req: Any, res: Any, error: Any, always_error: bool = False) -> None:
-        """Map an exc_info triple to the error event that answers it (web.md §4.4)."""
-        if isinstance(error, list):  # several handlers; the first error wins
-            error = next((x for x in error if isinstance(x, tuple) and len(x) == 3), error)
-        _etype, evalue, _tb = error
-        if isinstance(evalue, Redirect):
-            self.fire(redirect(req, res, evalue.urls, evalue.code))
-        elif isinstance(evalue, HTTPException):
-            kwargs: dict[str, Any] = {"description": evalue.description}
-            if always_error or evalue.traceback:
-                kwargs["error"] = error
-            self.fire(httperror(req, res, evalue.code, **kwargs))
-        else:
-            self.fire(httperror(req, res, error=error))
+        self.fire(error_event(req, res, error, always_error=True))
 
     @handler("httperror")
     def _on_httperror(

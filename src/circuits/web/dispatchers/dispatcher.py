@@ -24,6 +24,7 @@ from typing import Any
 
 from ...core import BaseComponent, Event, handler
 from ..controllers import BaseController
+from ..errors import error_event
 from ..events import response
 from ..processors import process
 from ..utils import parse_qs
@@ -88,6 +89,9 @@ class Dispatcher(BaseComponent):
             res = value.event.args[1]
             res.body = value.value
             self.fire(response(res))
+        elif value.errors:  # a coroutine controller raised
+            req, res = value.event.args[:2]
+            self.fire(error_event(req, res, value.getValue(recursive=True), always_error=True))
         elif value.promise:
             value.event.notify = True
 

@@ -1,4 +1,4 @@
-"""The example web application (examples/web_app/) in a real browser: headless Chromium.
+"""The example pages in a real browser, headless Chromium: the web app and the tutorial's chat.
 
 Selenium drives Debian's ``chromium`` and ``chromium-driver`` (``.ci/run``
 installs them when missing); without them the tests skip and say why. The
@@ -158,3 +158,42 @@ def test_websocket_echo_round_trip(page):
     items = [li.text for li in page.find_elements(By.CSS_SELECTOR, "#ws-log li")]
     assert items == ["echo: hello, circuits", "echo: <b>not bold</b> ü ✓"]
     assert not page.find_elements(By.CSS_SELECTOR, "#ws-log b")
+
+
+def test_the_tutorial_chat_page_talks_with_a_tcp_user(browser):
+    # examples/chat/step5_websocket.py: the page (chat.js) and `nc` users in one room.
+    from tests.test_tutorial import WELCOME, User, port_of, running as run_step
+
+    with run_step("step5_websocket.py", 2) as banner:
+        web = port_of(banner, r"Serving on http://127\.0\.0\.1:(\d+)/$")
+        with User(port_of(banner, r"Chat on 127\.0\.0\.1:(\d+) ")) as alice:
+            assert (alice.hear(), alice.hear()) == (WELCOME.format("guest1"), "* guest1 entered")
+            browser.get(f"http://127.0.0.1:{web}/")
+            WebDriverWait(browser, WAIT_S).until(lambda d: text_of(d, "status") == "connected")
+            assert alice.hear() == "* guest2 entered"
+
+            def say(text: str) -> None:
+                browser.find_element(By.ID, "text").send_keys(text)
+                browser.find_element(By.CSS_SELECTOR, "#say button").click()
+
+            def shown() -> list[str]:
+                return [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#lines li")]
+
+            say("/nick ada")
+            assert alice.hear() == "* guest2 is now ada"
+            WebDriverWait(browser, WAIT_S).until(lambda d: "ada" in text_of(d, "here"))
+            assert text_of(browser, "here") in ("guest1, ada", "ada, guest1")
+            alice.say("<b>hi</b> ada")
+            assert alice.hear() == "guest1: <b>hi</b> ada"  # everyone hears a line, its author too
+            WebDriverWait(browser, WAIT_S).until(lambda d: "guest1: <b>hi</b> ada" in shown())
+            assert not browser.find_elements(By.CSS_SELECTOR, "#lines b")  # shown as text
+            say("hello alice")
+            assert alice.hear() == "ada: hello alice"
+            WebDriverWait(browser, WAIT_S).until(lambda d: "ada: hello alice" in shown())
+            assert shown() == [
+                WELCOME.format("guest2"),
+                "* guest2 entered",
+                "* guest2 is now ada",
+                "guest1: <b>hi</b> ada",
+                "ada: hello alice",
+            ]

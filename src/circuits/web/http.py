@@ -53,7 +53,7 @@ from circuits.net.utils import is_ssl_handshake as is_ssl_handshake
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
 from .errors import error_event, httperror, notfound, redirect
 from .events import request, response, stream
-from .exceptions import Redirect
+from .exceptions import HTTPException as HTTPException, Redirect
 from .headers import Headers, _check as check_header
 from .parsers import HttpParser as HttpParser
 from .url import URL, parse_url

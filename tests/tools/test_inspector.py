@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -224,3 +225,40 @@ def test_unknown_subcommand():
     out = subprocess.run(command("frobnicate"), capture_output=True, text=True, timeout=DEADLINE_S)
     assert out.returncode == 2
     assert "unknown command 'frobnicate'" in out.stderr
+
+
+def test_the_loop_thread_draws_the_tree(app):
+    # Component reprs name the calling thread: drawn by the loop, they name the loop's.
+    _, inspector = app
+    text = request(inspector.path, {"cmd": "tree", "format": "ascii"})["text"]
+    assert f"{os.getpid()}:Manager " in text  # the loop thread is named after its manager
+    assert "Inspector client" not in text
+    assert "busy or blocked" not in text
+
+
+class block(Event):
+    pass
+
+
+def test_a_blocked_loop_still_gets_its_tree_and_a_note(app):
+    m, inspector = app
+    release = threading.Event()
+    blocked = threading.Event()
+
+    @handler("block")
+    def _block(self):
+        blocked.set()
+        release.wait(DEADLINE_S)
+
+    m.addHandler(_block)
+    m.fire(block())
+    assert blocked.wait(DEADLINE_S)
+    try:
+        ascii_text = request(inspector.path, {"cmd": "tree", "format": "ascii"})["text"]
+        dot_text = request(inspector.path, {"cmd": "tree", "format": "dot"})["text"]
+    finally:
+        release.set()
+    assert ascii_text.startswith("(the loop did not answer within 1.0 s: busy or blocked)\n")
+    assert "Pinger/pinger" in ascii_text
+    assert dot_text.startswith("// the loop did not answer")
+    assert "\ndigraph" in dot_text

@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 from ..core.components import BaseComponent
+from ..core.events import Event
 from ..core.handlers import handler, reprhandler
 from . import graph_ascii, walk
 
@@ -48,6 +49,9 @@ ARGS_REPR_MAX_CHARS = 200
 MAX_REQUEST_BYTES = 4096
 # How often a sniffer's writer checks for a disconnected client when idle.
 SNIFF_POLL_S = 0.2
+# How long a tree request waits for the loop thread to draw it before the
+# Inspector's own thread does (the loop is then busy or blocked: worth saying).
+TREE_LOOP_WAIT_S = 1.0
 # Priority of the catch-all handler: above Debugger's 101, so events are seen
 # before the handlers that react to them.
 SNIFF_PRIORITY = 1000.0
@@ -69,6 +73,10 @@ def default_socket_path(pid: int | None = None) -> str:
     )
 
 
+class _inspector_tree(Event):
+    """Draw the tree in the loop thread: ``(dot, drawn, done)``."""
+
+
 class _Sniffer:
     """One attached sniff client: its filters, its bounded queue and its drop count."""
 
@@ -82,7 +90,7 @@ class _Sniffer:
         if self.names:
             if name not in self.names:
                 return False
-        elif name == "generate_events":  # the idle loop's heartbeat: noise unless asked for
+        elif name in ("generate_events", "_inspector_tree"):  # the loop's and ours: noise
             return False
         return not self.channels or any(c in self.channels for c in channels)
 
@@ -202,10 +210,32 @@ class Inspector(BaseComponent):
                 log.debug("inspector client gone: %s", exc)
 
     def tree(self, dot: bool = False) -> str:
-        """The app's component tree and handler table (ASCII), or a Graphviz digraph."""
+        """The app's component tree and handler table (ASCII), or a Graphviz digraph.
+
+        From another thread, the loop thread draws it, so that the component
+        reprs name the thread that runs them; if the loop does not get to it
+        within `TREE_LOOP_WAIT_S` (a handler is blocking it), this thread
+        draws it and says so.
+        """
         root = self.root
+        if root.running and threading.get_ident() != root._loop_ident:
+            done = threading.Event()
+            drawn: list[str] = []
+            self.fire(_inspector_tree(dot, drawn, done), self)
+            if done.wait(TREE_LOOP_WAIT_S):
+                return drawn[0]
+            note = f"the loop did not answer within {TREE_LOOP_WAIT_S} s: busy or blocked\n"
+            note = f"// {note}" if dot else f"({note[:-1]})\n"
+        else:
+            note = ""
         with root._lock:
-            return _tree_dot(root) if dot else _tree_ascii(root)
+            return note + (_tree_dot(root) if dot else _tree_ascii(root))
+
+    @handler("_inspector_tree")
+    def _on_tree(self, dot: bool, drawn: list[str], done: threading.Event) -> None:
+        root = self.root
+        drawn.append(_tree_dot(root) if dot else _tree_ascii(root))
+        done.set()
 
     def _sniff(self, conn: socket.socket, request: dict[str, Any]) -> None:
         names = request.get("names") or []

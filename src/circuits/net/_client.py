@@ -248,6 +248,12 @@ class Client(ClosingPollerUser):
                 if exc.errno in PEER_GONE:
                     # Also when never connected (_close() is then a no-op):
                     # nothing can be sent, so stop watching for writability.
+                    # A TLS peer may have said why it hung up before it did.
+                    if isinstance(sender, ssl.SSLSocket):
+                        alert = _peer_alert(sender)
+                        if alert is not None:
+                            log.info("client %s:%s: TLS failed: %s", self.host, self.port, alert)
+                            self.fire(error(alert))
                     buffer.clear()
                     self._closeflag = False
                     if self._poller is not None:

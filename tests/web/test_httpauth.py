@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
+import threading
 
 import pytest
 from hypothesis import given, strategies as st
@@ -78,18 +80,113 @@ def test_challenge_refusals():
         a.calculateNonce("R", "nope")
 
 
-def test_nonces_are_fresh_and_verifiable(monkeypatch):
+def test_nonces_are_fresh_and_verifiable(clock):
     one, two = a.calculateNonce("R"), a.calculateNonce("R")
-    assert one != two or one[:8] == two[:8]  # same second: same nonce is fine
+    assert one != two  # same second, still two nonces (their counts are kept apart)
     assert a.validate_nonce(one, "R")
     assert not a.validate_nonce(one, "other realm")
     tampered = one[:-1] + ("0" if one[-1] != "0" else "1")
     assert not a.validate_nonce(tampered, "R")
     assert not a.validate_nonce("0" * 40, "R")
+    assert not a.validate_nonce("0" * len(one), "R")
     assert not a.validate_nonce("not hex at all", "R")
-    now = a.time.time()
-    monkeypatch.setattr(a.time, "time", lambda: now + a.NONCE_LIFETIME_S + 10)
+    clock.advance(a.NONCE_LIFETIME_S)
+    assert a.validate_nonce(one, "R")
+    clock.advance(1)
     assert not a.validate_nonce(one, "R")
+
+
+# -- nonce counts (replay detection) -------------------------------------------------
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """An empty replay table of its own (the process's one is shared by all tests)."""
+    table = a._NonceCounts()
+    monkeypatch.setattr(a, "_nonce_counts", table)
+    return table
+
+
+def test_nonce_count_must_increase(counts):
+    nonce = a.calculateNonce("R")
+    assert a.record_nonce_count(nonce, "00000001")
+    assert not a.record_nonce_count(nonce, "00000001")  # the same request again
+    assert a.record_nonce_count(nonce, "00000002")
+    assert not a.record_nonce_count(nonce, "00000001")  # lower
+    assert a.record_nonce_count(nonce, "0000000A")  # may skip; hex, either case
+    assert not a.record_nonce_count(nonce, "0000000a")
+    other = a.calculateNonce("R")
+    assert a.record_nonce_count(other, "00000001")  # counts are per nonce
+
+
+@pytest.mark.parametrize("nc", ["1", "000000001", "0000000g", "", " 0000001"])
+def test_malformed_nonce_count_is_refused(counts, nc):
+    nonce = a.calculateNonce("R")
+    assert not a.record_nonce_count(nonce, nc)
+    assert a.record_nonce_count(nonce, "00000001")  # nothing was recorded
+
+
+def test_request_without_qop_is_accepted_once_per_nonce(counts):
+    nonce = a.calculateNonce("R")
+    assert a.record_nonce_count(nonce, None)
+    assert not a.record_nonce_count(nonce, None)
+    assert a.record_nonce_count(nonce, "00000001")
+    assert not a.record_nonce_count(nonce, None)
+
+
+def test_nonce_counts_expire_with_their_nonce(counts, clock):
+    old = a.calculateNonce("R")
+    assert a.record_nonce_count(old, "00000001")
+    clock.advance(a.NONCE_LIFETIME_S)
+    assert a.record_nonce_count(old, "00000002")  # still alive
+    clock.advance(1)
+    assert not a.record_nonce_count(old, "00000003")
+    young = a.calculateNonce("R")
+    assert a.record_nonce_count(young, "00000001")
+    assert list(counts._table) == [young]  # the expired entry is gone
+    assert not a.record_nonce_count(old, "00000003")  # and stays refused
+
+
+def test_full_table_drops_the_oldest_and_fails_closed(counts, monkeypatch):
+    monkeypatch.setattr(a, "MAX_TRACKED_NONCES", 3)
+    unused = a.calculateNonce("R")
+    nonces = [a.calculateNonce("R") for _ in range(4)]
+    for nonce in nonces:
+        assert a.record_nonce_count(nonce, "00000001")
+    assert list(counts._table) == nonces[1:]
+    # the dropped nonce must not look unused: its captured requests stay refused
+    assert not a.record_nonce_count(nonces[0], "00000001")
+    assert not a.record_nonce_count(nonces[0], "00000002")
+    # so is a nonce issued before it and not used yet (the client gets a fresh one)
+    assert not a.record_nonce_count(unused, "00000001")
+    assert a.record_nonce_count(nonces[1], "00000002")
+    fresh = a.calculateNonce("R")
+    assert a.record_nonce_count(fresh, "00000001")
+    assert len(counts._table) == 3
+
+
+def test_nonce_counts_from_threads(counts):
+    # no count is accepted twice, whichever threads send it; switching threads
+    # very often makes a check-then-record race (without the lock) likely
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    nonce = a.calculateNonce("R")
+    accepted: list[int] = []
+
+    def use() -> None:
+        accepted.extend(nc for nc in range(1, 5001) if a.record_nonce_count(nonce, f"{nc:08x}"))
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert accepted
+    assert len(accepted) == len(set(accepted))
+    assert not a.record_nonce_count(nonce, f"{5000:08x}")
 
 
 def test_nonces_are_unpredictable():

@@ -22,6 +22,7 @@ from email.utils import formatdate
 from urllib.parse import unquote
 
 import pytest
+import requests
 from web_harness import serving
 
 from circuits import BaseComponent, Manager, handler
@@ -654,17 +655,40 @@ def test_digest_challenge_and_wrong_password(site):
     info.value.close()
 
 
-def _digest_header(nonce, password="secret", uri="/digest", realm="Secure Area"):
+def _digest_header(
+    nonce, password="secret", uri="/digest", realm="Secure Area", nc="00000001", qop=True
+):
     def H(s):
         return hashlib.md5(s.encode()).hexdigest()
 
     ha1 = H(f"admin:{realm}:{password}")
     ha2 = H(f"GET:{uri}")
-    response = H(f"{ha1}:{nonce}:00000001:abcdef:auth:{ha2}")
-    return (
-        f'Digest username="admin", realm="{realm}", nonce="{nonce}", uri="{uri}", '
-        f'response="{response}", qop=auth, nc=00000001, cnonce="abcdef"'
-    )
+    head = f'Digest username="admin", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+    if not qop:  # RFC 2069 style
+        return head + f'response="{H(f"{ha1}:{nonce}:{ha2}")}"'
+    response = H(f"{ha1}:{nonce}:{nc}:abcdef:auth:{ha2}")
+    return head + f'response="{response}", qop=auth, nc={nc}, cnonce="abcdef"'
+
+
+def _fresh_nonce(app):
+    status, headers, _ = app.get("/digest")
+    assert status == 401
+    challenge = headers["WWW-Authenticate"]
+    assert "stale" not in challenge
+    return challenge.split('nonce="')[1].split('"')[0]
+
+
+def _digest_get(app, nonce, **kwargs):
+    """(status, stale) of a GET /digest with a hand-built Authorization."""
+    status, headers, body = app.get("/digest", {"Authorization": _digest_header(nonce, **kwargs)})
+    if status == 200:
+        assert body == b"welcome admin"
+        return 200, None
+    assert status == 401
+    challenge = headers["WWW-Authenticate"]
+    assert challenge.startswith('Digest realm="Secure Area", nonce="')
+    assert f'nonce="{nonce}"' not in challenge  # a fresh one
+    return 401, challenge.endswith(", stale=true")
 
 
 def test_digest_refuses_a_nonce_it_did_not_issue(app):
@@ -681,6 +705,73 @@ def test_digest_refuses_a_nonce_it_did_not_issue(app):
     nonce = challenge.split('nonce="')[1].split('"')[0]
     status, _, body = app.get("/digest", {"Authorization": _digest_header(nonce)})
     assert (status, body) == (200, b"welcome admin")
+
+
+def test_digest_auth_with_requests_counts_and_refuses_replays(web_server):
+    # requests' HTTPDigestAuth keeps the nonce and sends nc=1, 2, 3 (RFC 7616 §3.4)
+    url = web_server(Root()) + "/digest"
+    auth = requests.auth.HTTPDigestAuth("admin", "secret")
+    with requests.Session() as session:
+        sent = []
+        for _ in range(3):
+            res = session.get(url, auth=auth, timeout=5)
+            assert (res.status_code, res.text) == (200, "welcome admin")
+            sent.append(res.request.headers["Authorization"])
+    assert [h.split("nc=")[1][:8] for h in sent] == ["00000001", "00000002", "00000003"]
+    # each captured request, sent again, is a replay
+    for header in sent:
+        res = requests.get(url, headers={"Authorization": header}, timeout=5)
+        assert res.status_code == 401
+        assert res.headers["WWW-Authenticate"].endswith(", stale=true")
+    # the real client, told stale=true, retries with the fresh nonce without asking
+    res = requests.get(url, auth=requests.auth.HTTPDigestAuth("admin", "secret"), timeout=5)
+    assert (res.status_code, res.text) == (200, "welcome admin")
+
+
+def test_digest_replayed_nonce_counts_are_refused(app):
+    nonce = _fresh_nonce(app)
+    assert _digest_get(app, nonce) == (200, None)
+    assert _digest_get(app, nonce) == (401, True)  # the same request again
+    assert _digest_get(app, nonce, nc="00000002") == (200, None)
+    assert _digest_get(app, nonce, nc="00000001") == (401, True)  # lower
+    assert _digest_get(app, nonce, nc="00000002") == (401, True)
+    assert _digest_get(app, nonce, nc="00000005") == (200, None)  # may skip
+
+
+def test_digest_wrong_password_does_not_use_up_a_count(app):
+    nonce = _fresh_nonce(app)
+    for _ in range(2):
+        assert _digest_get(app, nonce, password="wrong") == (401, False)
+    assert _digest_get(app, nonce) == (200, None)  # nc=1 is still unused
+
+
+def test_digest_without_qop_is_accepted_once_per_nonce(app):
+    nonce = _fresh_nonce(app)
+    assert _digest_get(app, nonce, qop=False) == (200, None)
+    assert _digest_get(app, nonce, qop=False) == (401, True)
+    assert _digest_get(app, _fresh_nonce(app), qop=False) == (200, None)
+
+
+def test_digest_nonce_expires(web_client, clock):
+    app = InProcess(web_client(Root()))
+    nonce = _fresh_nonce(app)
+    assert _digest_get(app, nonce) == (200, None)
+    clock.advance(tools._httpauth.NONCE_LIFETIME_S + 1)
+    assert _digest_get(app, nonce, nc="00000002") == (401, True)
+    assert _digest_get(app, _fresh_nonce(app)) == (200, None)
+
+
+def test_digest_full_nonce_table_fails_closed(app, monkeypatch):
+    auth = tools._httpauth
+    monkeypatch.setattr(auth, "_nonce_counts", auth._NonceCounts())
+    monkeypatch.setattr(auth, "MAX_TRACKED_NONCES", 2)
+    nonces = [_fresh_nonce(app) for _ in range(3)]
+    for nonce in nonces:
+        assert _digest_get(app, nonce) == (200, None)
+    # the oldest was dropped: refused (stale, so the client retries), never accepted again
+    assert _digest_get(app, nonces[0]) == (401, True)
+    assert _digest_get(app, nonces[0], nc="00000002") == (401, True)
+    assert _digest_get(app, nonces[1], nc="00000002") == (200, None)
 
 
 def test_check_auth_user_tables():

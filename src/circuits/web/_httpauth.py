@@ -10,12 +10,45 @@ Differences from 3.2.5:
   or ``str`` (str is encoded as UTF-8), so the default MD5 encoder can hash a
   Basic password.
 * Secrets are compared with `hmac.compare_digest` (constant time).
-* Nonces are unpredictable and verifiable: ``calculateNonce`` returns the
-  issue time followed by an HMAC of that time and the realm under a
-  per-process random key; `validate_nonce` checks one (and its age). 3.2.5's
-  nonce was the MD5 of ``"<time>:<realm>"`` and was never checked.
+* Nonces are unique, unpredictable and verifiable: ``calculateNonce``
+  returns the issue time and a per-process serial number followed by an HMAC
+  of them and the realm under a per-process random key; `validate_nonce`
+  checks one (and its age). 3.2.5's nonce was the MD5 of ``"<time>:<realm>"``
+  (the same for every client in a second) and was never checked.
+* Replays are refused: `record_nonce_count` keeps the last nonce count
+  (``nc``) accepted per nonce, see "Replay detection" below.
 * A malformed header yields ``None`` from ``parseAuthorization`` instead of
   an exception.
+
+Replay detection
+----------------
+
+RFC 7616 §3.4 (RFC 2617 §3.2.2): with ``qop`` the client sends ``nc``, the
+number of requests it has sent with this nonce, so that the server "can
+detect request replays by maintaining its own copy of this count". After a
+request's digest matched the password and its nonce is ours and fresh,
+``check_auth`` calls `record_nonce_count`, which accepts the request only if
+its ``nc`` is greater than the last one accepted for the nonce (a request
+without ``qop``, RFC 2069 style, has no count and is accepted once per
+nonce). Only a correct digest gets that far, so a client without the
+password cannot use up counts.
+
+The table lives in this process and forgets a nonce when it expires or when
+it holds `MAX_TRACKED_NONCES` (the one used first goes). A forgotten nonce
+must not look unused, or its captured requests would be accepted again:
+nonces carry a serial number, and any nonce not in the table whose serial is
+at most the highest forgotten one is refused (the client gets a fresh nonce,
+whose serial is higher). A lock guards the table: ``check_auth`` may be
+called from several threads of a process.
+
+Limitation: the table is per process. ``circuits.web --workers N`` runs each
+worker in a fresh interpreter with its own nonce key, so a worker refuses the
+nonces of the others (stale=true, the client retries with the worker it
+reached) and a replay to another worker is refused too. Workers *forked*
+(``Server(workers=N)``) from a process that had imported this module share
+its key: each accepts the others' nonces but keeps its own counts, so a
+captured request can be replayed once to each other worker while its nonce
+lives.
 """
 
 from __future__ import annotations
@@ -24,11 +57,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import itertools
+import os
 import re
 import secrets
-import time
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from circuits.core import _clock
 
 __all__ = [
     "AUTH",
@@ -48,6 +86,7 @@ __all__ = [
     "doAuth",
     "md5SessionKey",
     "parseAuthorization",
+    "record_nonce_count",
     "validate_nonce",
 ]
 
@@ -68,9 +107,17 @@ NONCE_LIFETIME_S = 300
 # The key of the nonce MAC: random per process, so nonces cannot be forged
 # (and a restart invalidates them, which costs clients one retry).
 _NONCE_KEY = secrets.token_bytes(32)
-# Nonce = 8 hex digits of the issue time (good until 2106) + 32 hex digits of MAC.
+# Nonce = 8 hex digits of the issue time (good until 2106) + 12 of the serial
+# number (unique per nonce in this process, see "Replay detection") + 32 of MAC.
 _NONCE_TIME_HEX = 8
+_NONCE_SERIAL_HEX = 12
 _NONCE_MAC_HEX = 32
+_NONCE_HEX = _NONCE_TIME_HEX + _NONCE_SERIAL_HEX + _NONCE_MAC_HEX
+# How many nonces the replay table follows at most. An entry is only made for
+# a request whose digest matched a password, and a client keeps its nonce for
+# NONCE_LIFETIME_S, so this is about 10 000 users active within five minutes;
+# an entry costs about 250 bytes, so the table stays under 3 MB.
+MAX_TRACKED_NONCES = 10_000
 _HEX = re.compile(r"[0-9a-f]+")
 
 Encoder = Callable[[bytes | str], str]
@@ -107,6 +154,14 @@ def _nonce_mac(stamp: str, realm: str) -> str:
     return mac.hexdigest()[:_NONCE_MAC_HEX]
 
 
+def _nonce_parts(nonce: str) -> tuple[int, int] | None:
+    """The issue time and serial number of a well-formed nonce (MAC unchecked)."""
+    if len(nonce) != _NONCE_HEX or not _HEX.fullmatch(nonce):
+        return None
+    serial_end = _NONCE_TIME_HEX + _NONCE_SERIAL_HEX
+    return int(nonce[:_NONCE_TIME_HEX], 16), int(nonce[_NONCE_TIME_HEX:serial_end], 16)
+
+
 def calculateNonce(realm: str, algorithm: str = MD5) -> str:
     """A fresh nonce for a Digest challenge in ``realm``.
 
@@ -116,7 +171,8 @@ def calculateNonce(realm: str, algorithm: str = MD5) -> str:
             is an HMAC-SHA256 whatever the algorithm).
 
     Returns:
-        Hex digits: the issue time, then a MAC binding it to ``realm``.
+        Hex digits: the issue time and a serial number, then a MAC binding
+        them to ``realm``.
 
     Raises:
         ValueError: ``algorithm`` is unknown.
@@ -125,7 +181,7 @@ def calculateNonce(realm: str, algorithm: str = MD5) -> str:
         raise ValueError(
             f"unknown digest algorithm {algorithm!r}, expected one of {list(DIGEST_AUTH_ENCODERS)}"
         )
-    stamp = f"{int(time.time()) & 0xFFFFFFFF:08x}"
+    stamp = f"{int(_clock.now()) & 0xFFFFFFFF:08x}{_nonce_counts.next_serial():012x}"
     return stamp + _nonce_mac(stamp, realm)
 
 
@@ -140,13 +196,104 @@ def validate_nonce(nonce: str, realm: str, max_age_s: float = NONCE_LIFETIME_S) 
     Returns:
         True for a nonce of ours that has not expired.
     """
-    if len(nonce) != _NONCE_TIME_HEX + _NONCE_MAC_HEX or not _HEX.fullmatch(nonce):
+    parts = _nonce_parts(nonce)
+    if parts is None:
         return False
-    stamp, mac = nonce[:_NONCE_TIME_HEX], nonce[_NONCE_TIME_HEX:]
+    stamp, mac = nonce[:-_NONCE_MAC_HEX], nonce[-_NONCE_MAC_HEX:]
     if not hmac.compare_digest(mac, _nonce_mac(stamp, realm)):
         return False
-    age = time.time() - int(stamp, 16)
+    age = _clock.now() - parts[0]
     return -5.0 <= age <= max_age_s  # a little slack for a clock stepped back
+
+
+# nc-value = 8LHEX (RFC 7616 §3.4; RFC 2617 §3.2.2 too); we also take upper case.
+_NC = re.compile(r"[0-9a-fA-F]{8}")
+# The count of a request without qop (RFC 2069 style): below every nc-value, so
+# such a request is accepted once per nonce (it has no count to increase).
+_NO_QOP_COUNT = -1
+_UNUSED = -2
+
+
+class _NonceCounts:
+    """The last nonce count accepted per nonce (see "Replay detection")."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._serials = itertools.count()
+        # nonce -> (expiry time, last accepted count), oldest first use first
+        self._table: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._forgotten_serial = -1  # the highest serial of a nonce dropped from the table
+
+    def next_serial(self) -> int:
+        with self._lock:
+            return next(self._serials) & 0xFFFFFFFFFFFF
+
+    def record(self, nonce: str, nc: str | None) -> bool:
+        parts = _nonce_parts(nonce)
+        if parts is None or (nc is not None and not _NC.fullmatch(nc)):
+            return False
+        stamp, serial = parts
+        count = _NO_QOP_COUNT if nc is None else int(nc, 16)
+        now = _clock.now()
+        with self._lock:
+            self._expire(now)
+            expiry, last = self._table.get(nonce, (stamp + NONCE_LIFETIME_S, _UNUSED))
+            if now > expiry:
+                return False  # expired since validate_nonce looked (or it was not called)
+            if last == _UNUSED and serial <= self._forgotten_serial:
+                return False  # maybe dropped from the table: fail closed
+            # RFC 7616 §3.4: a count seen before means a replayed request.
+            if count <= last:
+                return False
+            self._table[nonce] = (expiry, count)
+            if len(self._table) > MAX_TRACKED_NONCES:
+                self._forget(self._table.popitem(last=False)[0])
+            return True
+
+    def _expire(self, now: float) -> None:
+        # First use is roughly issue order, so expired entries are at the front;
+        # one behind a younger entry waits for it (the cap bounds the table).
+        while self._table:
+            nonce, (expiry, _) = next(iter(self._table.items()))
+            if now <= expiry:
+                break
+            del self._table[nonce]
+            self._forget(nonce)
+
+    def _forget(self, nonce: str) -> None:
+        parts = _nonce_parts(nonce)
+        if parts is not None:
+            self._forgotten_serial = max(self._forgotten_serial, parts[1])
+
+    def _after_fork(self) -> None:
+        # A thread of the parent may have held the lock when it forked.
+        self._lock = threading.Lock()
+
+
+_nonce_counts = _NonceCounts()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_nonce_counts._after_fork)
+
+
+def record_nonce_count(nonce: str, nc: str | None) -> bool:
+    """Accept one use of ``nonce`` with the nonce count ``nc``, unless it is a replay.
+
+    Call it only after the request's digest matched the user's password and
+    `validate_nonce` accepted the nonce, so that only a client that knows the
+    password changes the count.
+
+    Args:
+        nonce: the nonce of the request (one of `calculateNonce`).
+        nc: its ``nc`` parameter (8 hex digits), or ``None`` for a request
+            without ``qop`` (accepted once per nonce).
+
+    Returns:
+        True when ``nc`` is greater than the last count accepted for
+        ``nonce`` (which it becomes). False for a count seen before, a
+        malformed one, an expired nonce, or a nonce no longer followed
+        (expired or dropped when the table was full).
+    """
+    return _nonce_counts.record(nonce, nc)
 
 
 def _check_realm(realm: str) -> None:

@@ -23,7 +23,8 @@ Differences from 3.2.5:
   after ``Last-Modified`` gives 304 and ``If-Unmodified-Since`` before it 412
   (equal strings behave as in 3.2.5); an unparsable date is ignored.
 * ``check_auth``: the default encoder hashes ``str`` passwords (UTF-8), so
-  Basic auth works with it; Digest nonces must be ones we issued and recent.
+  Basic auth works with it; Digest nonces must be ones we issued and recent,
+  and a replayed Digest request (a nonce count used before) is refused.
   ``basic_auth``/``digest_auth`` return the 400 of a malformed
   ``Authorization`` instead of treating it as authorised.
 * ``gzip`` leaves partial (206) and already encoded responses alone, and a
@@ -493,7 +494,10 @@ def check_auth(
 def _authenticate(
     request: Request, response: Response, realm: str, users: Any, encrypt: Callable[..., Any] | None
 ) -> tuple[Any, bool]:
-    """`check_auth`'s result, and whether it failed only because the Digest nonce expired."""
+    """`check_auth`'s result, and whether it failed only because of the Digest nonce.
+
+    (It expired, we did not issue it, or the request is a replay.)
+    """
     credentials = request.headers.get("Authorization")
     if not credentials:
         return False, False
@@ -510,8 +514,22 @@ def _authenticate(
     stale = False
     if ok and auth_map["auth_scheme"] == "digest":
         # The right password with a nonce we did not issue (or issued too
-        # long ago): refuse, and say "stale" so the client retries silently.
-        ok = _httpauth.validate_nonce(auth_map["nonce"], realm)
+        # long ago), or a replay (RFC 7616 §3.4: an nc not above the last one
+        # accepted for this nonce; a request without qop has no nc and is
+        # accepted once per nonce): refuse, and say "stale". RFC 7616 §3.3
+        # sets stale=true for "a valid digest for that nonce" whose nonce is
+        # not good any more, which is the case here. The client retries with
+        # the fresh nonce without asking its user; a replaying attacker,
+        # holding a captured digest and not the password, learns nothing
+        # from the flag and cannot answer the fresh nonce. Without it, a
+        # client whose requests on one nonce arrive out of order (several
+        # connections) would ask its user for the password again.
+        # The count is recorded only here, after the digest matched, so a
+        # client without the password cannot use up counts.
+        nonce = auth_map["nonce"]
+        ok = _httpauth.validate_nonce(nonce, realm) and _httpauth.record_nonce_count(
+            nonce, auth_map["nc"] if "qop" in auth_map else None
+        )
         stale = not ok
     request.login = username if ok else False
     return bool(ok), stale

@@ -1,4 +1,5 @@
-"""``WebSocketCodec``: event-driven server mode, and client mode against ``websockets``."""
+"""``WebSocketCodec``: event-driven server mode, the close handshake timeout (a
+running loop on a fake clock), and client mode against ``websockets``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 
 import pytest
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, Event, Manager, Timer, handler
 from circuits._sansio.websocket import (
     BytesMessage,
     CloseConnection,
@@ -19,10 +20,10 @@ from circuits._sansio.websocket import (
     WebSocketEngine,
     encode_frame,
 )
-from circuits.net.events import close, disconnect, read, write
+from circuits.net.events import close, disconnect, disconnected, read, write
 from circuits.net.sockets import UNIXClient
-from circuits.protocols.websocket import WebSocketCodec
-from circuits.testing import running
+from circuits.protocols.websocket import CLOSE_TIMEOUT_S, WebSocketCodec
+from circuits.testing import Watcher, running
 
 
 class Parent(BaseComponent):
@@ -160,6 +161,166 @@ def test_disconnect_unregisters_the_codec(server_side):
     m.fire(disconnect("sock1"), "server")
     flush(m)
     assert codec.parent is codec
+
+
+# -- the close handshake timeout, in a running loop on a fake clock --------------------
+
+
+class sync(Event):
+    """A round trip through the loop (see ``Live.settle``)."""
+
+
+class Live:
+    """A running tree: a ``Watcher`` and a ``Parent`` on channel ``"server"``."""
+
+    def __init__(self, m, watcher, clock):
+        self.m = m
+        self.watcher = watcher
+        self.clock = clock
+        self.parent = Parent().register(m)
+
+    def add(self, component, parent=None):
+        """Register ``component`` under ``parent`` (the ``Parent``) and wait until it is in."""
+        component.register(parent or self.parent)
+        self.watcher.wait_until(
+            lambda events: any(e.name == "registered" and e.args[0] is component for e in events),
+            what=f"{component!r} to be registered",
+        )
+        return component
+
+    def settle(self, rounds=3):
+        """Return once the loop went round ``rounds`` times (an idle step each)."""
+        for _ in range(rounds):
+            e = sync()
+            self.m.fire(e)
+            self.watcher.wait_until(lambda events, e=e: e in events, what="a 'sync'")
+
+    def fired(self, name, channel):
+        return [e.args for e in self.watcher.find(name, channel)]
+
+    def wait_fired(self, name, channel, args):
+        self.watcher.wait_until(
+            lambda events: any(
+                e.name == name and e.channels == (channel,) and e.args == list(args) for e in events
+            ),
+            what=f"{name}{args!r} on {channel!r}",
+        )
+
+    def timers_registered(self):
+        return [e.args[0] for e in self.watcher.find("registered") if isinstance(e.args[0], Timer)]
+
+    def wait_timer_gone(self, timer):
+        self.watcher.wait_until(
+            lambda events: any(e.name == "unregistered" and e.args[0] is timer for e in events),
+            what="the close timer to leave the tree",
+        )
+
+
+@pytest.fixture
+def live(clock):
+    m = Manager()
+    watcher = Watcher().register(m)
+    tree = Live(m, watcher, clock)
+    with running(m):
+        yield tree
+
+
+def test_an_unanswered_close_closes_the_connection_after_the_timeout(live):
+    codec = live.add(WebSocketCodec("sock1"))
+    live.m.fire(read("sock1", client_frame(TextMessage("hi"))), "server")
+    live.wait_fired("read", "ws", ("sock1", "hi"))
+    assert live.timers_registered() == []  # no timer while messages flow
+    live.m.fire(close("sock1"), "ws")
+    live.wait_fired("write", "server", ("sock1", b"\x88\x02\x03\xe8"))  # Close 1000
+    [timer] = live.timers_registered()
+    assert timer.parent is codec
+    live.clock.advance(CLOSE_TIMEOUT_S - 0.01)
+    live.settle()
+    assert live.fired("close", "server") == []
+    live.clock.advance(0.02)  # past it (float sums are inexact)
+    live.wait_fired("close", "server", ("sock1",))
+    live.wait_timer_gone(timer)
+    live.m.fire(disconnect("sock1"), "server")  # what the server does on close
+    live.settle()
+    assert codec.parent is codec
+    assert live.fired("close", "server") == [["sock1"]]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(client_frame(CloseConnection(1000)), id="close-frame"),
+        pytest.param(encode_frame(1, b"unmasked"), id="protocol-error"),
+    ],
+)
+def test_an_answer_in_time_cancels_the_timer(live, answer):
+    codec = live.add(WebSocketCodec("sock1"))
+    live.m.fire(close("sock1"), "ws")
+    live.watcher.wait_until(lambda events: live.timers_registered() != [], what="a timer")
+    [timer] = live.timers_registered()
+    live.clock.advance(CLOSE_TIMEOUT_S / 2)
+    live.m.fire(read("sock1", answer), "server")
+    live.wait_fired("close", "server", ("sock1",))
+    live.wait_timer_gone(timer)
+    live.clock.advance(CLOSE_TIMEOUT_S * 2)
+    live.settle()
+    assert live.watcher.find("_close_timeout") == []
+    assert live.fired("close", "server") == [["sock1"]]
+    assert codec.parent is not codec  # still there until the server's disconnect
+
+
+def test_the_end_of_the_connection_cancels_the_timer(live):
+    codec = live.add(WebSocketCodec("sock1"))
+    live.m.fire(close("sock1"), "ws")
+    live.watcher.wait_until(lambda events: live.timers_registered() != [], what="a timer")
+    [timer] = live.timers_registered()
+    live.m.fire(disconnect("sock1"), "server")
+    live.wait_timer_gone(timer)
+    live.clock.advance(CLOSE_TIMEOUT_S * 2)
+    live.settle()
+    assert codec.parent is codec
+    assert live.watcher.find("_close_timeout") == []
+    assert live.fired("close", "server") == []
+
+
+def test_client_mode_closes_after_its_own_timeout(live):
+    client = live.add(Parent(channel="client"))
+    live.add(WebSocketCodec(close_timeout=1), parent=client)
+    live.m.fire(close(), "ws")
+    live.watcher.wait_until(lambda events: live.fired("write", "client"), what="our Close")
+    live.clock.advance(0.99)
+    live.settle()
+    assert live.fired("close", "client") == []
+    live.clock.advance(0.02)  # past it (float sums are inexact)
+    live.wait_fired("close", "client", ())
+
+
+def test_client_mode_disconnected_cancels_the_timer(live):
+    client = live.add(Parent(channel="client"))
+    live.add(WebSocketCodec(), parent=client)
+    live.m.fire(close(), "ws")
+    live.watcher.wait_until(lambda events: live.timers_registered() != [], what="a timer")
+    [timer] = live.timers_registered()
+    live.m.fire(disconnected(), "client")
+    live.wait_timer_gone(timer)
+    live.clock.advance(CLOSE_TIMEOUT_S * 2)
+    live.settle()
+    assert live.fired("close", "client") == []
+
+
+def test_close_timeout_none_waits_forever(live):
+    live.add(WebSocketCodec("sock1", close_timeout=None))
+    live.m.fire(close("sock1"), "ws")
+    live.wait_fired("write", "server", ("sock1", b"\x88\x02\x03\xe8"))
+    live.clock.advance(86400)
+    live.settle()
+    assert live.timers_registered() == []
+    assert live.fired("close", "server") == []
+
+
+def test_a_negative_close_timeout_is_refused():
+    with pytest.raises(ValueError, match=r"close_timeout must be >= 0 seconds or None, not -1"):
+        WebSocketCodec("sock1", close_timeout=-1)
 
 
 # -- client mode against the real ``websockets`` server --------------------------------

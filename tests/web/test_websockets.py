@@ -6,9 +6,12 @@ socket client (``ws_harness.RawClient``) for frames no library would send.
 
 from __future__ import annotations
 
+import inspect
 import queue
 import socket
 import threading
+import time
+from contextlib import ExitStack
 
 import pytest
 from tests.web.ws_harness import (
@@ -18,6 +21,8 @@ from tests.web.ws_harness import (
     close_frame,
     frame,
     handshake_request,
+    raw_server,
+    settle,
     ws_site,
 )
 
@@ -29,12 +34,13 @@ import circuits.web.errors
 import circuits.web.websockets
 import circuits.web.websockets.client
 import circuits.web.websockets.dispatcher
-from circuits import BaseComponent, handler
+from circuits import BaseComponent, Manager, Timer, handler
 from circuits.core.components import BaseComponent as CoreBaseComponent
 from circuits.core.handlers import handler as core_handler
 from circuits.net.events import close, write
 from circuits.net.sockets import BUFSIZE, TCPClient
-from circuits.protocols.websocket import WebSocketCodec
+from circuits.protocols.websocket import CLOSE_TIMEOUT_S, WebSocketCodec
+from circuits.testing import Watcher, running
 from circuits.web.client import NotConnected
 from circuits.web.headers import Headers
 from circuits.web.websockets import WebSocketClient
@@ -288,6 +294,190 @@ def test_server_side_close_handshake():
         finally:
             client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
+
+
+# -- the close handshake timeout (RFC 6455 §7.1.1) ---------------------------------------
+
+
+def close_timers(watcher):
+    """``(registered, unregistered)``: the codecs' close timers that came and went."""
+    came = [
+        e.args[0]
+        for e in watcher.find("registered")
+        if isinstance(e.args[0], Timer) and isinstance(e.args[1], WebSocketCodec)
+    ]
+    went = [e.args[0] for e in watcher.find("unregistered") if e.args[0] in came]
+    return came, went
+
+
+def assert_nothing_more_after_the_timeout(clock, manager, watcher):
+    """Step the fake clock well past the close timeout: the timer must be gone."""
+    watcher.wait_until(
+        lambda events: (timers := close_timers(watcher))[0] == timers[1] != [],
+        TIMEOUT_S,
+        "the close timer to leave the tree",
+    )
+    clock.advance(CLOSE_TIMEOUT_S * 2)
+    settle(manager, watcher)
+    assert watcher.find("_close_timeout") == []
+
+
+def test_a_server_close_the_client_leaves_unanswered_ends_tcp_after_the_timeout(clock):
+    with ws_site() as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            sock = site.echo.connects[0][0]
+            site.manager.fire(close(sock), "wsserver")
+            assert client.recv_message() == (8, b"\x03\xe8")  # and then silence
+            clock.advance(CLOSE_TIMEOUT_S - 0.01)
+            site.settle()
+            client.sock.setblocking(False)
+            with pytest.raises(BlockingIOError):  # still open: no data, no EOF
+                client.sock.recv(1)
+            client.sock.settimeout(TIMEOUT_S)
+            assert site.echo.disconnects == []
+            clock.advance(0.02)  # past it (float sums are inexact)
+            client.expect_eof()
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+        assert len(site.echo.disconnects) == 1
+
+
+def test_a_server_close_answered_in_time_leaves_no_timer(clock):
+    with ws_site() as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            site.manager.fire(close(site.echo.connects[0][0]), "wsserver")
+            assert client.recv_message() == (8, b"\x03\xe8")
+            client.send(close_frame(1000))
+            client.expect_eof()  # the server closes TCP at once (§7.1.1)
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+        assert_nothing_more_after_the_timeout(clock, site.manager, site.watcher)
+        assert len(site.echo.disconnects) == 1
+
+
+def test_a_client_close_is_answered_and_tcp_closed_without_a_timer(clock):
+    with ws_site() as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            client.send(close_frame(1001))
+            assert client.expect_close() == 1001  # with the clock standing still
+        finally:
+            client.close()
+        assert site.echo.wait(lambda: site.echo.disconnects)
+        site.settle()
+        assert close_timers(site.watcher) == ([], [])
+
+
+@pytest.mark.slow
+def test_a_server_close_times_out_in_real_time():
+    with ws_site(close_timeout=0.2) as site:
+        client = RawClient(site.port)
+        try:
+            client.recv_message()  # welcome
+            site.manager.fire(close(site.echo.connects[0][0]), "wsserver")
+            assert client.recv_message() == (8, b"\x03\xe8")
+            start = time.monotonic()
+            client.expect_eof()
+            waited = time.monotonic() - start
+        finally:
+            client.close()
+        assert 0.15 <= waited < TIMEOUT_S
+        assert site.echo.wait(lambda: site.echo.disconnects)
+
+
+@pytest.fixture
+def ws_client():
+    """``start(url, **kwargs)``: a running ``WebSocketClient``, its ``Reader``, tree and watcher."""
+    with ExitStack() as stack:
+
+        def start(url, **kwargs):
+            m = Manager()
+            watcher = Watcher().register(m)
+            reader = Reader().register(m)
+            client = WebSocketClient(url, **kwargs).register(m)
+            stack.enter_context(running(m))
+            return m, watcher, reader, client
+
+        yield start
+
+
+def test_our_client_closes_tcp_when_the_server_leaves_its_close_unanswered(clock, ws_client):
+    with raw_server(answer_close=False) as peer:
+        m, watcher, reader, client = ws_client(peer.url())
+        assert reader.next() == "hello"
+        m.fire(close(), "ws")
+        assert peer.close_seen.wait(TIMEOUT_S), peer.failure
+        clock.advance(CLOSE_TIMEOUT_S - 0.01)
+        settle(m, watcher)
+        assert not peer.eof.is_set()
+        assert client.connected
+        clock.advance(0.02)  # past it (float sums are inexact)
+        assert peer.eof.wait(TIMEOUT_S), "the client did not close the TCP connection"
+        assert reader.gone.wait(TIMEOUT_S)
+        assert not client.connected
+        assert peer.failure is None
+
+
+def test_our_client_closes_tcp_once_the_server_answers_its_close(clock, ws_client):
+    with raw_server(answer_close=True) as peer:
+        m, watcher, reader, client = ws_client(peer.url())
+        assert reader.next() == "hello"
+        m.fire(close(), "ws")
+        assert peer.eof.wait(TIMEOUT_S), "the client did not close the TCP connection"
+        assert reader.gone.wait(TIMEOUT_S)
+        assert not client.connected
+        assert_nothing_more_after_the_timeout(clock, m, watcher)
+        assert peer.failure is None
+
+
+@pytest.mark.slow
+def test_our_client_close_times_out_in_real_time(ws_client):
+    with raw_server(answer_close=False) as peer:
+        m, _watcher, reader, _client = ws_client(peer.url(), close_timeout=0.2)
+        assert reader.next() == "hello"
+        m.fire(close(), "ws")
+        assert peer.eof.wait(TIMEOUT_S), "the client did not close the TCP connection"
+        assert 0.15 <= peer.eof_at - peer.close_seen_at < TIMEOUT_S
+        assert reader.gone.wait(TIMEOUT_S)
+
+
+@pytest.mark.parametrize(
+    ("cls", "positional"),
+    [
+        (WebSocketCodec, ["self", "sock", "data", "args"]),
+        (circuits.web.websockets.WebSocketsDispatcher, ["self", "path", "wschannel", "args"]),
+        (WebSocketClient, ["self", "url", "channel", "wschannel", "headers"]),
+    ],
+)
+def test_close_timeout_is_keyword_only_beside_the_3_2_5_parameters(cls, positional):
+    params = inspect.signature(cls.__init__).parameters
+    assert [n for n, p in params.items() if p.kind is not p.KEYWORD_ONLY][: len(positional)] == (
+        positional
+    )
+    assert params["close_timeout"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["close_timeout"].default == CLOSE_TIMEOUT_S
+    d = circuits.web.websockets.WebSocketsDispatcher("/ws", "chat", close_timeout=1.5)
+    assert (d._path, d._wschannel, d._close_timeout) == ("/ws", "chat", 1.5)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: circuits.web.websockets.WebSocketsDispatcher("/ws", close_timeout=-0.5),
+        lambda: WebSocketClient("ws://127.0.0.1:1/", close_timeout=-0.5),
+    ],
+    ids=["dispatcher", "client"],
+)
+def test_a_negative_close_timeout_is_refused_at_construction(make):
+    with pytest.raises(ValueError, match=r"close_timeout must be >= 0 seconds or None, not -0.5"):
+        make()
 
 
 # -- the upgrade request -----------------------------------------------------------------

@@ -5,6 +5,8 @@ client speaks the opening handshake over a plain socket and then sends
 whatever frames a test builds (``frame(...)``: masked, any opcode, RSV bits,
 FIN); it reads the server's frames with its own small parser, independent of
 ``circuits._sansio.websocket``. Every socket operation has a 5 s timeout.
+``raw_server`` is the other way round: a plain-socket server for one client,
+whose answer to the client's Close a test chooses.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from web_harness import TIMEOUT_S, Root, started
 
-from circuits import BaseComponent, Manager, handler
+from circuits import BaseComponent, Event, Manager, handler
 from circuits._sansio.websocket import encode_frame
 from circuits.net.events import write
 from circuits.testing import Watcher
@@ -72,6 +75,10 @@ class Echo(BaseComponent):
         self._record(self.disconnects, sock)
 
 
+class sync(Event):
+    """A round trip through the loop (see ``Site.settle``)."""
+
+
 class Site:
     def __init__(self, manager: Manager, server: Server, echo: Echo, watcher: Watcher) -> None:
         self.manager = manager
@@ -95,6 +102,18 @@ class Site:
             f"{component!r} to be registered",
         )
         return component
+
+    def settle(self) -> None:
+        settle(self.manager, self.watcher)
+
+
+def settle(manager: Manager, watcher: Watcher, rounds: int = 3) -> None:
+    """Return once the loop went round ``rounds`` times (an idle step each):
+    what a clock step made due has been handled."""
+    for _ in range(rounds):
+        e = sync()
+        manager.fire(e)
+        watcher.wait_until(lambda events, e=e: e in events, TIMEOUT_S, "a 'sync'")
 
 
 @contextmanager
@@ -226,3 +245,130 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+# -- a raw server ---------------------------------------------------------------
+
+
+class RawServer:
+    """A WebSocket server over a plain socket, for one client, in a thread.
+
+    It answers the opening handshake, sends a text frame ``"hello"``, then reads
+    the client's frames. The client's Close is answered with a Close only if
+    ``answer_close``; the server never closes the TCP connection itself, so
+    the client must. ``close_seen`` and ``eof`` are set as those happen;
+    ``close_seen_at`` and ``eof_at`` are ``time.monotonic()`` then.
+    """
+
+    def __init__(self, answer_close: bool) -> None:
+        self.answer_close = answer_close
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.conn: socket.socket | None = None
+        self.close_seen = threading.Event()
+        self.eof = threading.Event()
+        self.close_seen_at = 0.0
+        self.eof_at = 0.0
+        self.failure: BaseException | None = None
+        self._buf = b""
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def _serve(self) -> None:
+        try:
+            self.listener.settimeout(TIMEOUT_S)
+            conn, _ = self.listener.accept()
+            self.conn = conn
+            conn.settimeout(None)  # a silent peer waits as long as the client lets it
+            head = self._read_until(b"\r\n\r\n").decode("latin-1")
+            fields = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in head.split("\r\n")[1:])
+            }
+            key = fields["sec-websocket-key"]
+            accept = base64.b64encode(
+                hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+            ).decode()
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"
+            )
+            conn.sendall(encode_frame(1, b"hello"))
+            while True:
+                opcode, payload = self._read_frame()
+                if opcode == 0x8:
+                    break
+            self.close_seen_at = time.monotonic()
+            self.close_seen.set()
+            if self.answer_close:
+                conn.sendall(encode_frame(0x8, payload[:2]))
+            while self._recv():  # whatever comes now is ignored, until the end
+                self._buf = b""
+        except EOFError:
+            pass
+        except BaseException as exc:
+            self.failure = exc
+            return
+        self.eof_at = time.monotonic()
+        self.eof.set()
+
+    def _recv(self) -> bytes:
+        assert self.conn is not None
+        try:
+            chunk = self.conn.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        except OSError:  # shut down by ``close()``
+            chunk = b""
+        self._buf += chunk
+        return chunk
+
+    def _read_until(self, end: bytes) -> bytes:
+        while end not in self._buf:
+            if not self._recv():
+                raise EOFError(f"closed before {end!r}: {self._buf!r}")
+        head, _, self._buf = self._buf.partition(end)
+        return head
+
+    def _read(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            if not self._recv():
+                raise EOFError(f"closed with {len(self._buf)} of {n} bytes")
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _read_frame(self) -> tuple[int, bytes]:
+        """The client's next frame: ``(opcode, payload)``; clients always mask."""
+        b0, b1 = self._read(2)
+        assert b1 & 0x80, "the client did not mask a frame"
+        n = b1 & 0x7F
+        if n == 126:
+            (n,) = struct.unpack("!H", self._read(2))
+        elif n == 127:
+            (n,) = struct.unpack("!Q", self._read(8))
+        key = self._read(4)
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(self._read(n)))
+        return b0 & 0x0F, payload
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(TIMEOUT_S)
+        if self.conn is not None:
+            self.conn.close()
+        self.listener.close()
+
+
+@contextmanager
+def raw_server(answer_close: bool) -> Iterator[RawServer]:
+    server = RawServer(answer_close)
+    try:
+        yield server
+    finally:
+        server.close()

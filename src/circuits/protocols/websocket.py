@@ -10,7 +10,16 @@ messages over ``max_message_bytes`` close with 1009, reserved opcodes close with
 1002; a split frame header is buffered; pongs echo exactly the ping payload;
 pings after our close are ignored; the client's close frame is masked and
 carries a status code; the codec takes its parent's ``read`` events from
-``register()`` on, not from the later ``registered`` event.
+``register()`` on, not from the later ``registered`` event. And a Close we
+send that the peer leaves unanswered ends the TCP connection after
+``close_timeout`` seconds (3.2.5 waited forever).
+
+The close handshake (RFC 6455 §5.5.1, §7.1): a peer's Close is answered with
+ours and then the TCP connection is closed (``close`` on the parent's
+channel). A Close we send first (a ``close`` on the codec's channel) starts a
+`Timer`, the only one a codec ever has: the peer's Close, a protocol error or
+the end of the connection cancels it; when it fires, the TCP connection is
+closed without the peer's answer. Nothing of this runs per message.
 """
 
 from __future__ import annotations
@@ -30,7 +39,9 @@ from .._sansio.websocket import (
     WebSocketProtocolError,
 )
 from ..core.components import BaseComponent as BaseComponent
+from ..core.events import Event
 from ..core.handlers import handler as handler
+from ..core.timers import Timer
 from ..net.events import close as close, read as read, write as write
 
 if TYPE_CHECKING:
@@ -41,6 +52,20 @@ if TYPE_CHECKING:
 __all__ = ["BaseComponent", "WebSocketCodec", "close", "handler", "read", "write"]
 
 log = logging.getLogger("circuits.protocols")
+
+# How long a Close we sent waits for the peer's before we close the TCP
+# connection anyway (RFC 6455 §7.1.1 has the server close TCP first and lets a
+# client close it itself after "a reasonable amount of time"). A live peer
+# answers within one round trip, so this only bounds how long a crashed,
+# stuck or half-open peer keeps its connection, codec and handlers. 5 s is the
+# default CloseTimeout of ASP.NET Core's WebSocket transport; the websockets
+# library and netty wait 10 s, Chromium gives a server 2 s to drop the TCP
+# connection once the Close frames are exchanged.
+CLOSE_TIMEOUT_S = 5.0
+
+
+class _close_timeout(Event):
+    """Internal: the peer did not answer our Close in time: ``_close_timeout()``."""
 
 
 class WebSocketCodec(BaseComponent):
@@ -55,7 +80,12 @@ class WebSocketCodec(BaseComponent):
         sock: the peer socket (server mode), or ``None`` (client mode).
         data: bytes already received after the HTTP upgrade.
         max_message_bytes: the largest message accepted (close 1009 beyond).
+        close_timeout: seconds a Close we sent waits for the peer's before
+            the TCP connection is closed anyway; ``None`` waits forever.
         channel: the codec's channel (default ``"ws"``).
+
+    Raises:
+        ValueError: ``close_timeout`` is negative.
     """
 
     channel = "ws"
@@ -66,10 +96,13 @@ class WebSocketCodec(BaseComponent):
         data: bytes = b"",
         *args: Any,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        close_timeout: float | None = CLOSE_TIMEOUT_S,
         **kwargs: Any,
     ) -> None:
+        self._close_timeout_s = _check_close_timeout(close_timeout)
         super().__init__(*args, **kwargs)
         self._sock = sock
+        self._close_timer: Timer | None = None  # only between our Close and the peer's
         role = Role.CLIENT if sock is None else Role.SERVER
         self._engine = WebSocketEngine(role, max_message_bytes=max_message_bytes)
         self._parent_channel: Any = None
@@ -124,10 +157,18 @@ class WebSocketCodec(BaseComponent):
         @handler("disconnect", channel=parent.channel)
         def _on_disconnect(self: WebSocketCodec, *args: Any) -> None:
             if self._sock is None or (args and args[0] == self._sock):
+                self._cancel_close_timer()
                 self.unregister()
 
         self.addHandler(_on_raw_read)
         self.addHandler(_on_disconnect)
+        if self._sock is None:
+            # A client transport reports its end as ``disconnected()``.
+            @handler("disconnected", channel=parent.channel)
+            def _on_disconnected(self: WebSocketCodec, *args: Any) -> None:
+                self._cancel_close_timer()
+
+            self.addHandler(_on_disconnected)
 
     def _flush_unsent(self) -> None:
         if self._parent_channel is not None:
@@ -143,6 +184,7 @@ class WebSocketCodec(BaseComponent):
                 ev = engine.next_event()
             except WebSocketProtocolError as exc:
                 log.info("%s: websocket protocol error, closing: %s", self._peer(), exc)
+                self._cancel_close_timer()  # the connection ends now
                 if not engine.close_sent:
                     self._send_frame(engine.send(CloseConnection(exc.code, exc.reason)))
                 self.fire(close(*self._who()), self._parent_channel)
@@ -157,6 +199,7 @@ class WebSocketCodec(BaseComponent):
                 if not engine.close_sent:  # RFC 6455 §5.5.1: no frames after close
                     self._send_frame(engine.send(Pong(ev.payload)))
             elif isinstance(ev, CloseConnection):
+                self._cancel_close_timer()  # answered in time, if we closed first
                 self._close_code = ev.code  # echoed in our reply (§5.5.1)
                 self.fire(close(*self._who()))
 
@@ -174,10 +217,43 @@ class WebSocketCodec(BaseComponent):
     def _on_close(self, *args: Any) -> None:
         if self._sock is not None and args and args[0] != self._sock:
             return
-        if not self._engine.close_sent:
-            self._send_frame(self._engine.send(CloseConnection(self._close_code)))
-        if self._engine.close_received:
+        engine = self._engine
+        if not engine.close_sent:
+            self._send_frame(engine.send(CloseConnection(self._close_code)))
+            if not engine.close_received:
+                self._start_close_timer()
+        if engine.close_received:
+            # §5.5.1: "After both sending and receiving a Close message, an
+            # endpoint ... MUST close the underlying TCP connection."
             self.fire(close(*self._who()), self._parent_channel)
+
+    def _start_close_timer(self) -> None:
+        # §7.1.1: the TCP connection "SHOULD be closed first by the server";
+        # "In abnormal cases (such as not having received a TCP Close from the
+        # server after a reasonable amount of time) a client MAY initiate the
+        # TCP Close". So either side drops a peer that leaves our Close
+        # unanswered for ``close_timeout`` seconds.
+        if self._close_timeout_s is None or self._close_timer is not None:
+            return
+        timer = Timer(self._close_timeout_s, _close_timeout(), self)
+        self._close_timer = timer.register(self)
+
+    def _cancel_close_timer(self) -> None:
+        timer, self._close_timer = self._close_timer, None
+        if timer is not None:
+            timer.unregister()
+
+    @handler("_close_timeout")
+    def _on_close_timeout(self) -> None:
+        if self._close_timer is None:  # cancelled after the timer fired
+            return
+        self._close_timer = None  # a one-shot timer unregisters itself
+        log.info(
+            "%s: no Close frame within %s s of ours, closing the connection",
+            self._peer(),
+            self._close_timeout_s,
+        )
+        self.fire(close(*self._who()), self._parent_channel)
 
     def _who(self) -> tuple[Any, ...]:
         return () if self._sock is None else (self._sock,)
@@ -190,3 +266,14 @@ class WebSocketCodec(BaseComponent):
             self._unsent.append(frame)
             return
         self.fire(write(*self._who(), frame), self._parent_channel)
+
+
+def _check_close_timeout(close_timeout: float | None) -> float | None:
+    """``close_timeout`` if valid (seconds >= 0, or ``None``).
+
+    Raises:
+        ValueError: it is negative.
+    """
+    if close_timeout is not None and close_timeout < 0:
+        raise ValueError(f"close_timeout must be >= 0 seconds or None, not {close_timeout!r}")
+    return close_timeout

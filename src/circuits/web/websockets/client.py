@@ -8,8 +8,10 @@ each message and sends ``write(data)`` from there as a frame.
 
 Unlike 3.2.5, a 101 whose ``Sec-WebSocket-Accept``, ``Upgrade`` or
 ``Connection`` does not answer our request fails like any other refusal
-(RFC 6455 §4.1: the client "MUST _Fail the WebSocket Connection_"), and the
-codec is RFC 6455 strict (see ``circuits.protocols.websocket``).
+(RFC 6455 §4.1: the client "MUST _Fail the WebSocket Connection_"), the
+codec is RFC 6455 strict (see ``circuits.protocols.websocket``), and a
+``close()`` the server leaves unanswered closes the TCP connection after
+``close_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ from ...core.handlers import handler as handler
 from ...net.events import close as close, connect as connect, write as write
 from ...net.sockets import TCPClient as TCPClient
 from ...protocols.http import HTTP as HTTP, ResponseObject
-from ...protocols.websocket import WebSocketCodec as WebSocketCodec
+from ...protocols.websocket import (
+    CLOSE_TIMEOUT_S,
+    WebSocketCodec as WebSocketCodec,
+    _check_close_timeout,
+)
 from ..client import NotConnected as NotConnected
 from ..headers import Headers as Headers
 from .dispatcher import accept_key
@@ -61,6 +67,12 @@ class WebSocketClient(BaseComponent):
         headers: extra header fields for the opening handshake.
         max_message_bytes: the largest message accepted; a larger one closes
             the connection with 1009.
+        close_timeout: seconds our Close (``close()`` on ``wschannel``) waits
+            for the server's before the client closes the TCP connection
+            itself; ``None`` waits forever (3.2.5).
+
+    Raises:
+        ValueError: ``close_timeout`` is negative.
     """
 
     channel = "wsclient"
@@ -73,12 +85,14 @@ class WebSocketClient(BaseComponent):
         headers: Any = None,
         *,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        close_timeout: float | None = CLOSE_TIMEOUT_S,
     ) -> None:
         super().__init__(channel=channel)
         self._url = url
         self._headers = headers
         self._wschannel = wschannel
         self._max_message_bytes = max_message_bytes
+        self._close_timeout = _check_close_timeout(close_timeout)
         self._response: ResponseObject | None = None
         # Handshakes sent and not answered (3.2.5's ``_pending``, a Manager name here).
         self._handshakes = 0
@@ -135,6 +149,7 @@ class WebSocketClient(BaseComponent):
             data=response.body.read(),
             channel=self._wschannel,
             max_message_bytes=self._max_message_bytes,
+            close_timeout=self._close_timeout,
         )
         self._codec = codec.register(self)
 

@@ -23,8 +23,10 @@ The handover, in order (the ordering guarantee applications rely on):
 Unlike 3.2.5: ``path`` must match exactly (``/ws`` does not take ``/wsfoo``
 or ``/ws/x``); a ``Sec-WebSocket-Key`` that is not base64, a method other
 than GET and HTTP/1.0 get ``400`` (3.2.5: ``500``, or a 101 that HTTP/1.0
-cannot carry); messages over ``max_message_bytes`` close with 1009, and the
-codec is RFC 6455 strict (see ``circuits.protocols.websocket``).
+cannot carry); messages over ``max_message_bytes`` close with 1009, the
+codec is RFC 6455 strict (see ``circuits.protocols.websocket``), and a
+``close(sock)`` the client leaves unanswered closes the TCP connection after
+``close_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ from ..._sansio.websocket import MAX_MESSAGE_BYTES
 from ...core.components import BaseComponent as BaseComponent
 from ...core.handlers import handler as handler
 from ...net.events import connect as connect, disconnect as disconnect
-from ...protocols.websocket import WebSocketCodec as WebSocketCodec
+from ...protocols.websocket import (
+    CLOSE_TIMEOUT_S,
+    WebSocketCodec as WebSocketCodec,
+    _check_close_timeout,
+)
 from ..errors import httperror as httperror
 from ..headers import HeaderElement
 
@@ -84,8 +90,14 @@ class WebSocketsDispatcher(BaseComponent):
         wschannel: the channel of the websocket events.
         max_message_bytes: the largest message accepted; a larger one closes
             the connection with 1009.
+        close_timeout: seconds our Close (``close(sock)``) waits for the
+            client's before the TCP connection is closed anyway; ``None``
+            waits forever (3.2.5).
         *args: passed on to ``BaseComponent``.
         **kwargs: passed on to ``BaseComponent`` (``channel``, default ``"web"``).
+
+    Raises:
+        ValueError: ``close_timeout`` is negative.
     """
 
     channel = "web"
@@ -96,12 +108,14 @@ class WebSocketsDispatcher(BaseComponent):
         wschannel: Any = "wsserver",
         *args: Any,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        close_timeout: float | None = CLOSE_TIMEOUT_S,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._path = path
         self._wschannel = wschannel
         self._max_message_bytes = max_message_bytes
+        self._close_timeout = _check_close_timeout(close_timeout)
         self._requests: dict[Any, Any] = {}  # sock -> the upgrade Request, once switched
         self._codecs: dict[Any, WebSocketCodec] = {}
         self._held: dict[Any, list[bytes]] = {}  # sock -> reads set aside until the handover
@@ -163,7 +177,10 @@ class WebSocketsDispatcher(BaseComponent):
         self._upgrading[sock] = req
         self._held[sock] = []
         codec = WebSocketCodec(
-            sock, channel=self._wschannel, max_message_bytes=self._max_message_bytes
+            sock,
+            channel=self._wschannel,
+            max_message_bytes=self._max_message_bytes,
+            close_timeout=self._close_timeout,
         )
         self._codecs[sock] = codec
         codec.register(self)

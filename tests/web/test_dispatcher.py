@@ -4,12 +4,13 @@ import io
 
 import pytest
 
-from circuits.core import Component, Manager, handler
-from circuits.web.controllers import Controller
+from circuits import TimeoutError
+from circuits.core import Component, Event, Manager, handler
+from circuits.web.controllers import Controller, JSONController
 from circuits.web.dispatchers import Dispatcher
 from circuits.web.dispatchers.dispatcher import find_handlers, process, resolve_path
 from circuits.web.events import request
-from circuits.web.exceptions import NotFound, Redirect
+from circuits.web.exceptions import Forbidden, NotFound, Redirect
 from circuits.web.headers import Headers
 from circuits.web.parsers.multipart import MultipartPart
 from circuits.web.wrappers import Request, Response
@@ -402,3 +403,41 @@ class ExceptionSink(Component):
     @handler("exception", channel="*")
     def _on_exception(self, *args, **kwargs):
         pass
+
+
+class add(Event):
+    pass
+
+
+class Adder(Component):
+    channel = "math"
+
+    def add(self, a, b):
+        return a + b
+
+
+class JSONCoroutines(JSONController):
+    channel = "/json"
+
+    def total(self, a="1", b="2"):
+        value = yield self.call(add(int(a), int(b)), "math")  # the loop sends the Value back
+        yield {"total": value.value}
+
+    def patient(self):
+        try:
+            yield self.wait("never", timeout=0.01)  # the timeout is thrown into the method
+        except TimeoutError:
+            yield {"timed_out": True}
+
+    def refused(self):
+        yield None
+        raise Forbidden()  # as from a plain method: its error page, not JSON
+
+
+def test_a_json_controller_may_be_a_coroutine(web_client):
+    client = web_client(JSONCoroutines(), Adder())
+    res = client.get("/json/total?a=40&b=2")
+    assert (res.status, res.json()) == (200, {"total": 42})
+    assert res.headers["Content-Type"] == "application/json"
+    assert client.get("/json/patient").json() == {"timed_out": True}
+    assert client.get("/json/refused").status == 403

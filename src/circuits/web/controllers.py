@@ -12,9 +12,10 @@ call.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from functools import update_wrapper
 from http.cookies import SimpleCookie
+from inspect import isgenerator
 from typing import TYPE_CHECKING, Any
 
 from ..core import BaseComponent, handler
@@ -222,7 +223,9 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
     An `circuits.web.errors.httperror` or `circuits.web.wrappers.Response`
     result is returned unchanged; anything else goes through ``json.dumps``.
     The method gets no ``event`` argument and ``request.args``/``kwargs`` are
-    not set.
+    not set. A generator method is a coroutine, as with `expose`: it may
+    ``yield self.call(...)``, ``self.wait(...)`` or ``sleep(...)``, and the
+    result it yields is sent as JSON.
 
     Args:
         *channels: the handler names (URL segments).
@@ -240,15 +243,47 @@ def exposeJSON(*channels: Any, **config: Any) -> Callable[[Callable[..., Any]], 
                 args, _ = _begin(self, args)
                 self.response.headers["Content-Type"] = "application/json"
                 result = f(self, *args, **kwargs)
-                if isinstance(result, errors.httperror | Response):
-                    return result
-                return json.dumps(result)
+                if isgenerator(result):
+                    return _json_coroutine(result)
+                return _as_json(result)
             finally:
                 _end(self)
 
         return _as_handler(wrapper, f, arity, False, channels, config)
 
     return decorate
+
+
+def _as_json(result: Any) -> Any:
+    if isinstance(result, errors.httperror | Response):
+        return result
+    return json.dumps(result)
+
+
+def _json_coroutine(task: Generator[Any, Any, Any]) -> Generator[Any, Any, None]:
+    """Run the coroutine ``task`` as the handler; what it yields as a result goes out as JSON.
+
+    ``None`` (give way) and awaitables (``self.call()``, ``self.wait()``,
+    ``sleep()``, a `Value`) are passed to the loop unchanged, and what the loop
+    sends or throws back goes to ``task``.
+    """
+    send: Any = None
+    throw: BaseException | None = None
+    while True:
+        try:
+            item = task.send(send) if throw is None else task.throw(throw)
+        except StopIteration:
+            return
+        send = throw = None
+        if item is not None and not hasattr(item, "__await__"):
+            item = _as_json(item)
+        try:
+            send = yield item
+        except GeneratorExit:
+            task.close()
+            raise
+        except BaseException as exc:  # a timeout at a call()/wait(): the task's to handle
+            throw = exc
 
 
 class ExposeJSONMetaClass(_ExposingMeta):

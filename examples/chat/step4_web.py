@@ -8,7 +8,6 @@ chat box needs the WebSocket that step 5 adds. TCP users chat on port + 1.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,20 @@ from step1_room import ChatRoom, who
 from step2_tcp import TCPChat
 from step3_rules import IdleKicker, Moderator
 
-from circuits import Component, Event, Manager, handler
-from circuits.web import Controller, Server, Static
+from circuits import Component, Manager, handler
+from circuits.web import JSONController, Server, Static
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-class Api(Controller):
-    """JSON under ``/api``."""
+class Api(JSONController):
+    """JSON under ``/api``: what a method returns (or yields) is sent as JSON."""
 
     channel = "/api"
 
-    def here(self, event: Event) -> Any:
-        # A generator is a coroutine: it runs after the handler returned, when
-        # self.request and self.response are gone; the event still has them.
-        response = event.args[1]
+    def here(self) -> Any:
         value = yield self.call(who(), "room")  # fire who(), resume once it is handled
-        response.headers["Content-Type"] = "application/json"
-        yield json.dumps({"here": value.value})  # what a coroutine yields is the body
+        yield {"here": value.value}  # the result of a coroutine is what it yields
 
 
 class Banner(Component):

@@ -311,11 +311,17 @@ def close_timers(watcher):
 
 
 def assert_nothing_more_after_the_timeout(clock, manager, watcher):
-    """Step the fake clock well past the close timeout: the timer must be gone."""
+    """Step the fake clock well past the close timeout: the timers must be gone.
+
+    A timer leaves the tree on its own (``unregistered``) or with its codec.
+    """
     watcher.wait_until(
-        lambda events: (timers := close_timers(watcher))[0] == timers[1] != [],
+        lambda events: (
+            (timers := close_timers(watcher)[0]) != []
+            and all(t.root is not manager for t in timers)
+        ),
         TIMEOUT_S,
-        "the close timer to leave the tree",
+        "the close timers to leave the tree",
     )
     clock.advance(CLOSE_TIMEOUT_S * 2)
     settle(manager, watcher)
@@ -425,15 +431,34 @@ def test_our_client_closes_tcp_when_the_server_leaves_its_close_unanswered(clock
         assert peer.failure is None
 
 
-def test_our_client_closes_tcp_once_the_server_answers_its_close(clock, ws_client):
+def test_our_client_lets_the_server_close_tcp_after_the_handshake(clock, ws_client):
+    # RFC 6455 §7.1.1: the server closes TCP first; the client waits for it.
+    with raw_server(answer_close=True, close_tcp=True) as peer:
+        m, watcher, reader, client = ws_client(peer.url())
+        assert reader.next() == "hello"
+        m.fire(close(), "ws")
+        assert reader.gone.wait(TIMEOUT_S)  # the server's TCP close, no time passing
+        assert not client.connected
+        assert_nothing_more_after_the_timeout(clock, m, watcher)
+        assert peer.failure is None
+
+
+def test_our_client_closes_tcp_when_the_server_answers_but_keeps_it_open(clock, ws_client):
     with raw_server(answer_close=True) as peer:
         m, watcher, reader, client = ws_client(peer.url())
         assert reader.next() == "hello"
         m.fire(close(), "ws")
+        # The second timer: from the server's answer, for the server's TCP close.
+        watcher.wait_until(
+            lambda events: len(close_timers(watcher)[0]) == 2, TIMEOUT_S, "a second timer"
+        )
+        clock.advance(CLOSE_TIMEOUT_S - 0.01)
+        settle(m, watcher)
+        assert not peer.eof.is_set()  # the server's turn to close, for now
+        clock.advance(0.02)
         assert peer.eof.wait(TIMEOUT_S), "the client did not close the TCP connection"
         assert reader.gone.wait(TIMEOUT_S)
         assert not client.connected
-        assert_nothing_more_after_the_timeout(clock, m, watcher)
         assert peer.failure is None
 
 

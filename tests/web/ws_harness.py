@@ -255,13 +255,15 @@ class RawServer:
 
     It answers the opening handshake, sends a text frame ``"hello"``, then reads
     the client's frames. The client's Close is answered with a Close only if
-    ``answer_close``; the server never closes the TCP connection itself, so
+    ``answer_close``; the server closes the TCP connection itself only if
+    ``close_tcp`` (after its answer, as RFC 6455 §7.1.1 has servers do), else
     the client must. ``close_seen`` and ``eof`` are set as those happen;
     ``close_seen_at`` and ``eof_at`` are ``time.monotonic()`` then.
     """
 
-    def __init__(self, answer_close: bool) -> None:
+    def __init__(self, answer_close: bool, close_tcp: bool = False) -> None:
         self.answer_close = answer_close
+        self.close_tcp = close_tcp
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.conn: socket.socket | None = None
@@ -305,6 +307,9 @@ class RawServer:
             self.close_seen.set()
             if self.answer_close:
                 conn.sendall(encode_frame(0x8, payload[:2]))
+            if self.close_tcp:
+                conn.close()
+                return
             while self._recv():  # whatever comes now is ignored, until the end
                 self._buf = b""
         except EOFError:
@@ -366,8 +371,8 @@ class RawServer:
 
 
 @contextmanager
-def raw_server(answer_close: bool) -> Iterator[RawServer]:
-    server = RawServer(answer_close)
+def raw_server(answer_close: bool, close_tcp: bool = False) -> Iterator[RawServer]:
+    server = RawServer(answer_close, close_tcp)
     try:
         yield server
     finally:

@@ -224,8 +224,15 @@ class WebSocketCodec(BaseComponent):
                 self._start_close_timer()
         if engine.close_received:
             # §5.5.1: "After both sending and receiving a Close message, an
-            # endpoint ... MUST close the underlying TCP connection."
-            self.fire(close(*self._who()), self._parent_channel)
+            # endpoint ... MUST close the underlying TCP connection." §7.1.1:
+            # "the underlying TCP connection, in most normal cases, SHOULD be
+            # closed first by the server": a client gives the server
+            # ``close_timeout`` seconds to do so (the server then keeps no
+            # TIME_WAIT state), then closes it itself.
+            if self._sock is None and self._close_timeout_s:
+                self._start_close_timer()
+            else:
+                self.fire(close(*self._who()), self._parent_channel)
 
     def _start_close_timer(self) -> None:
         # §7.1.1: the TCP connection "SHOULD be closed first by the server";
@@ -248,9 +255,11 @@ class WebSocketCodec(BaseComponent):
         if self._close_timer is None:  # cancelled after the timer fired
             return
         self._close_timer = None  # a one-shot timer unregisters itself
+        waited_for = "TCP close" if self._engine.close_received else "Close frame"
         log.info(
-            "%s: no Close frame within %s s of ours, closing the connection",
+            "%s: no %s within %s s of our Close, closing the connection",
             self._peer(),
+            waited_for,
             self._close_timeout_s,
         )
         self.fire(close(*self._who()), self._parent_channel)

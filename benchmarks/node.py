@@ -32,6 +32,11 @@ measured, not disconnected) and stops only those.
     .venv/bin/python benchmarks/node.py
     .venv/bin/python benchmarks/node.py --transports redis --seconds 5 --payload-bytes 1024
     .venv/bin/python benchmarks/node.py --json > node.jsonl
+    .venv/bin/python benchmarks/node.py --transports redis,nats --circuits-loops run,run_async
+
+``--circuits-loops run_async`` adds rows for circuits peers run with
+``run_async()``, whose Redis/NATS transports run on the application's
+asyncio loop (no worker thread); ratios are given for every circuits row.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ FIRST_EVENTS = 1000
 MAX_EVENTS = 5_000_000
 WARMUP_CALLS_S = 0.3
 REDIS_PIPELINE = 500
+ASYNC_IMPL = "circuits run_async"
 EVENT_FIELDS = ("events", "received", "elapsed_s", "events_per_s", "send_per_s")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -287,12 +293,18 @@ def run_pair(
     return row
 
 
-def pairs(transport: str) -> list[tuple[str, tuple[str, str], bool, tuple[str, ...]]]:
+def pairs(
+    transport: str, loops: tuple[str, ...] = ("run",)
+) -> list[tuple[str, tuple[str, str], bool, tuple[str, ...]]]:
     """(impl label, (receiver role, sender role), with calls, extra options) per pair."""
-    ours = ("circuits", ("circuits-recv", "circuits-send"), True, ())
+    roles = ("circuits-recv", "circuits-send")
+    ours = [("circuits", roles, True, ())] if "run" in loops else []
+    if transport != "tcp" and "run_async" in loops:
+        # Both processes under run_async(): the transports run on the app's loop.
+        ours.append((ASYNC_IMPL, roles, True, ("--loop", "run_async")))
     if transport == "redis":
         return [
-            ours,
+            *ours,
             ("redis-py publish()", ("redis-recv", "redis-send"), True, ()),
             (
                 f"redis-py pipeline({REDIS_PIPELINE})",
@@ -302,8 +314,8 @@ def pairs(transport: str) -> list[tuple[str, tuple[str, str], bool, tuple[str, .
             ),
         ]
     if transport == "nats":
-        return [ours, ("nats-py", ("nats-recv", "nats-send"), True, ())]
-    return [ours, ("asyncio streams", ("tcp-recv", "tcp-send"), True, ())]
+        return [*ours, ("nats-py", ("nats-recv", "nats-send"), True, ())]
+    return [*ours, ("asyncio streams", ("tcp-recv", "tcp-send"), True, ())]
 
 
 def _best(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -327,26 +339,25 @@ def _best(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for transport in dict.fromkeys(r["transport"] for r in rows):
-        mine = [r for r in rows if r["transport"] == transport]
-        ours = next((r for r in mine if r["impl"] == "circuits"), None)
-        if ours is None:
-            continue
-        for ref in mine:
-            if ref is ours:
-                continue
-            for key in ("events_per_s", "round_trips_per_s"):
-                if key in ours and key in ref:
-                    value = ours[key] / ref[key]
-                    out.append(
-                        {
-                            "transport": transport,
-                            "figure": key,
-                            "reference": ref["impl"],
-                            "ratio": round(value, 3),
-                            "target": TARGET_RATIO,
-                            "met": value >= TARGET_RATIO,
-                        }
-                    )
+        mine = [r for r in rows if r["transport"] == transport and "error" not in r]
+        for ours in (r for r in mine if r["impl"].startswith("circuits")):
+            for ref in mine:
+                if ref["impl"].startswith("circuits"):
+                    continue
+                for key in ("events_per_s", "round_trips_per_s"):
+                    if key in ours and key in ref:
+                        value = ours[key] / ref[key]
+                        out.append(
+                            {
+                                "transport": transport,
+                                "figure": key,
+                                "ours": ours["impl"],
+                                "reference": ref["impl"],
+                                "ratio": round(value, 3),
+                                "target": TARGET_RATIO,
+                                "met": value >= TARGET_RATIO,
+                            }
+                        )
     return out
 
 
@@ -392,10 +403,11 @@ def print_table(rows: list[dict[str, Any]], table: list[dict[str, Any]], args: A
         events, calls = " ".join(cells[:3]), " ".join(cells[3:])
         print(f"{r['transport']:<10} {r['impl']:<24} {events}   per call: {calls}")
     print()
-    print(f"{'ours / reference':<46} {'ratio':>6}  target >= {TARGET_RATIO}")
+    print(f"{'ours / reference':<64} {'ratio':>6}  target >= {TARGET_RATIO}")
     for t in table:
-        label = f"{t['transport']} {t['figure'].replace('_per_s', '/s')} vs {t['reference']}"
-        print(f"{label:<46} {t['ratio']:>6.2f}  {'ok' if t['met'] else 'missed'}")
+        figure = t["figure"].replace("_per_s", "/s")
+        label = f"{t['transport']} {figure} {t['ours']} vs {t['reference']}"
+        print(f"{label:<64} {t['ratio']:>6.2f}  {'ok' if t['met'] else 'missed'}")
 
 
 def main() -> None:
@@ -407,11 +419,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="best of this many rounds")
     parser.add_argument("--payload-bytes", type=int, default=128)
     parser.add_argument("--json", action="store_true", help="print JSON lines instead")
+    parser.add_argument(
+        "--circuits-loops",
+        default="run",
+        help="comma-separated: run,run_async: how the circuits peers run (run_async: the"
+        " redis/nats transports on the app's asyncio loop instead of a worker thread)",
+    )
     args = parser.parse_args()
     chosen = [t.strip() for t in args.transports.split(",") if t.strip()]
     unknown = sorted(set(chosen) - set(TRANSPORTS))
     if unknown:
         parser.error(f"unknown transports {unknown}; expected some of {','.join(TRANSPORTS)}")
+    loops = tuple(x.strip() for x in args.circuits_loops.split(",") if x.strip())
+    if not loops or set(loops) - {"run", "run_async"}:
+        parser.error(f"--circuits-loops: expected run, run_async, not {args.circuits_loops!r}")
 
     args.versions = []
     best: dict[tuple[str, str], dict[str, Any]] = {}
@@ -430,7 +451,7 @@ def main() -> None:
         # hits ours and the reference alike; each figure is the best round.
         for round_no in range(args.rounds):
             for transport in chosen:
-                for impl, roles, calls, extra in pairs(transport):
+                for impl, roles, calls, extra in pairs(transport, loops):
                     key = (transport, impl)
                     previous = best.get(key, {})
                     row = run_pair(

@@ -76,8 +76,10 @@ def read_commands(on_command: Callable[[dict[str, Any]], None], on_eof: Callable
 # -- circuits ------------------------------------------------------------------------------
 
 
-def circuits_peer(role: str, url: str, port: int | None, payload_bytes: int) -> None:
-    from circuits import Component, Event, Manager, handler
+def circuits_peer(
+    role: str, url: str, port: int | None, payload_bytes: int, loop: str = "run"
+) -> None:
+    from circuits import Component, Event, Manager, handler, run_async
     from circuits.node import Node, broadcast, remote
 
     class ping(Event):
@@ -201,7 +203,10 @@ def circuits_peer(role: str, url: str, port: int | None, payload_bytes: int) -> 
             m.fire(run_calls(cmd["seconds"]), CHANNEL)
 
     read_commands(command, m.stop)
-    m.run()
+    if loop == "run_async":  # the Node's transport runs on this asyncio loop (no thread)
+        run_async(m)
+    else:
+        m.run()
 
 
 # -- redis-py ------------------------------------------------------------------------------
@@ -411,10 +416,13 @@ def main() -> None:
     parser.add_argument("--port", type=int)
     parser.add_argument("--payload-bytes", type=int, default=128)
     parser.add_argument("--pipeline", type=int, default=PIPELINE_DEFAULT)
+    parser.add_argument(
+        "--loop", choices=("run", "run_async"), default="run", help="circuits roles: how to run"
+    )
     args = parser.parse_args()
     impl = args.role.split("-")[0]
     if impl == "circuits":
-        circuits_peer(args.role, args.url, args.port, args.payload_bytes)
+        circuits_peer(args.role, args.url, args.port, args.payload_bytes, args.loop)
     elif impl == "redis":
         redis_peer(args.role, args.url, args.payload_bytes, args.pipeline)
     elif impl == "nats":

@@ -18,10 +18,12 @@ Subjects map the three delivery modes of `Target`:
   own subject. At-most-once as well.
 
 Theory of operation: nats-py is an asyncio client, so each transport runs one
-asyncio event loop in one daemon worker thread. `send` only appends to a deque
-(under a lock, so `BufferFull` is decided synchronously in the caller's
-thread) and, only when the pump sleeps, wakes the loop with
-``call_soon_threadsafe`` (a burst of sends costs one wake-up); a single pump
+asyncio event loop in one daemon worker thread, or under ``run_async`` runs
+on the application's loop (loop mode, see `AsyncioTransport`). `send` only
+appends to a deque (under a lock, so `BufferFull` is decided synchronously in
+the caller's thread) and, only when the pump sleeps, wakes it (with
+``call_soon_threadsafe`` from another thread; a burst of sends costs one
+wake-up); a single pump
 task on the loop takes the deque in batches and publishes them in order while
 the client is connected, so the messages of one transport leave in the order
 they were sent (nats-py buffers the batch and writes it at once). Messages
@@ -143,27 +145,38 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
 
     # -- the Transport API (any thread) ------------------------------------
 
-    def start(self) -> None:
-        """Spawn the worker thread, which connects, subscribes and reconnects.
+    def start(self, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Spawn the worker thread (or a task on ``loop``), which connects and reconnects.
 
         Returns at once; an unreachable server is retried with `Backoff`.
+
+        Args:
+            loop: the running asyncio loop of the caller, to run on it instead
+                of in a worker thread (the Node passes it under ``run_async``).
         """
-        if self._thread is not None:
+        if self._thread is not None or self._task is not None:
             return
         if self._stopped:
             raise TransportError(f"nats transport {self.name!r} was stopped; make a new one")
-        self._spawn().start()
+        if loop is not None:
+            self._start_here(loop)
+        else:
+            self._spawn().start()
 
     def stop(self) -> None:
         """Publish what is buffered if connected, close the link, join the thread.
 
         Bounded by about ``STOP_TIMEOUT_S``; messages still buffered because
-        the server is unreachable are dropped (and logged). Idempotent.
+        the server is unreachable are dropped (and logged). Idempotent. In
+        loop mode, called on the loop, it cannot wait: await `closing`.
         """
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
+        if self._task is not None:
+            self._stop_task(self._stop_requested.set)
+            return
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
@@ -195,20 +208,25 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
                 f"max_payload of {self._max_payload} bytes"
             )
 
-    # -- the worker thread ---------------------------------------------------
+    # -- on the transport's loop (worker thread or the app's) ---------------
 
     async def _main(self) -> None:
         pump = asyncio.create_task(self._pump())
         connect = asyncio.create_task(self._connect_first())
         connect.add_done_callback(self._log_crash)
         stop = asyncio.create_task(self._stop_requested.wait())
-        await asyncio.wait({connect, stop}, return_when=asyncio.FIRST_COMPLETED)
-        if not connect.done():
-            # nats-py may swallow a cancellation inside connect(); the
-            # attempt loop also checks _stop_requested, so this ends soon.
-            connect.cancel()
-            await asyncio.wait({connect}, timeout=STOP_TIMEOUT_S)
-        await stop
+        cancelled = False
+        try:
+            await asyncio.wait({connect, stop}, return_when=asyncio.FIRST_COMPLETED)
+            await self._end_connecting(connect)
+            await stop
+        except asyncio.CancelledError:
+            # Loop mode: the app's loop ends without a stop(). Stop as
+            # stop() would, then let the cancellation through.
+            cancelled = True
+            self._stop_requested.set()
+            stop.cancel()
+            await self._end_connecting(connect)
         # The pump first (it puts back what it holds), so _shutdown publishes
         # the rest in order.
         pump.cancel()
@@ -218,7 +236,7 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
         except asyncio.TimeoutError:
             log.warning("nats transport %r: close took over %s s", self.name, STOP_TIMEOUT_S)
         connect.cancel()
-        await asyncio.gather(pump, connect, return_exceptions=True)
+        await asyncio.gather(pump, connect, stop, return_exceptions=True)
         with self._lock:
             self._connected = False
             dropped = len(self._outbox)
@@ -230,6 +248,15 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
                 dropped,
                 self._server,
             )
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _end_connecting(self, connect: asyncio.Task[None]) -> None:
+        if not connect.done():
+            # nats-py may swallow a cancellation inside connect(); the
+            # attempt loop also checks _stop_requested, so this ends soon.
+            connect.cancel()
+            await asyncio.wait({connect}, timeout=STOP_TIMEOUT_S)
 
     def _log_crash(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and (exc := task.exception()) is not None:
@@ -372,7 +399,7 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
         nc.options["reconnect_time_wait"] = 0
         await nc.close()
 
-    # -- nats-py callbacks (on the worker loop) ------------------------------
+    # -- nats-py callbacks (on the transport's loop) -------------------------
 
     def _link_up(self, nc: Client) -> None:
         self.backoff.reset()

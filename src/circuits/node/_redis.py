@@ -7,9 +7,10 @@ The three delivery modes of `Target` map onto Redis like this::
                                    (field p = payload)     consumer <node name>
     Target.node(n)        PUBLISH  circuits:node:<n>       SUBSCRIBE to its own channel
 
-Theory of operation. One daemon thread per transport runs its own asyncio
-loop with the `redis.asyncio` client (hiredis parses replies when it is
-installed). The loop runs *sessions*: connect, subscribe, make sure each
+Theory of operation. The `redis.asyncio` client (hiredis parses replies
+when it is installed) runs on one asyncio loop per transport: its own, in a
+daemon thread, or under ``run_async`` the application's (loop mode, see
+`AsyncioTransport`). The loop runs *sessions*: connect, subscribe, make sure each
 consumer group exists, report ``"connected"``, then run concurrently
 
 * the sender, which takes queued messages and acknowledgements in batches
@@ -25,7 +26,7 @@ consumer group exists, report ``"connected"``, then run concurrently
   takes over entries another member left unacked for ``claim_idle`` seconds
   (that member crashed or hangs) and delivers them here.
 
-What the readers get during one pass of the worker loop is handed to the
+What the readers get during one pass of the loop is handed to the
 Node as one batch (`DeliveryBatch`, ``deliver_many``). The sender's and the
 pub/sub connection have no socket timeout (an idle subscriber must wait
 forever): a server that stops answering is noticed by housekeeping's PING,
@@ -35,7 +36,8 @@ Any error in any of them ends the session: everything is torn down, the
 state goes ``"disconnected"`` and the next session starts after
 ``backoff.next_delay()``. `send` never blocks and never touches the
 network: it appends to a deque under a lock and, only when the sender sleeps,
-wakes it with ``call_soon_threadsafe``, so a burst of sends costs one wake-up.
+wakes it (``call_soon_threadsafe`` from another thread, ``Event.set`` on the
+loop's own), so a burst of sends costs one wake-up.
 
 Guarantees. Order: messages from one transport are written in `send` order,
 including those kept while disconnected. A pipeline that fails midway is
@@ -179,24 +181,51 @@ class RedisTransport(AsyncioTransport[tuple[_Kind, str, bytes]]):
 
     # -- public API ------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Spawn the worker thread; it connects, and reconnects, on its own."""
+    def start(self, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start connecting (and reconnecting) on a worker thread, or as a task on ``loop``.
+
+        Args:
+            loop: the running asyncio loop of the caller, to run on it instead
+                of in a worker thread (the Node passes it under ``run_async``).
+        """
         with self._lock:
-            if self._thread is not None:
+            if not self._stopped and (self._thread is not None or self._task is not None):
                 return
             self._stopped = False
-            self._draining = False
-            self._idle = False
-            self._wakeup = asyncio.Event()
-            self._stopping = asyncio.Event()
-            thread = self._spawn()
-        thread.start()
+            if loop is not None:
+                thread = None
+            else:
+                self._reset()
+                thread = self._spawn()
+        if thread is None:
+            assert loop is not None
+            self._start_here(loop)  # (its task resets, once a previous run has closed)
+        else:
+            thread.start()
+
+    def _reset(self) -> None:
+        self._draining = False
+        self._idle = False
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     def stop(self) -> None:
-        """Stop receiving, send what is queued (for up to `STOP_FLUSH_S`), close, join."""
+        """Stop receiving, send what is queued (for up to `STOP_FLUSH_S`), close, join.
+
+        In loop mode, called on the loop, it cannot wait: the task ends
+        within about `STOP_FLUSH_S`; await `closing`.
+        """
         with self._lock:
             thread, loop = self._thread, self._loop
             self._stopped = True
+        if self._task is not None:
+            running = not self._task.done()
+            self._stop_task(lambda: self._stopping.set())
+            if running and self._on_loop_thread():
+                # The worker reports this before stop() returns (while the app
+                # still runs); the task would only after run_async() ended.
+                self._report("disconnected", None)
+            return
         if thread is None or loop is None:
             return
         try:
@@ -208,6 +237,10 @@ class RedisTransport(AsyncioTransport[tuple[_Kind, str, bytes]]):
             log.warning("redis transport %r: worker thread did not stop in time", self.name)
         with self._lock:
             self._thread = self._loop = None
+        self._warn_unsent()
+
+    def _warn_unsent(self) -> None:
+        with self._lock:
             left = len(self._outbox)
         if left:
             log.warning("redis transport %r: stopped with %d messages unsent", self.name, left)
@@ -234,9 +267,21 @@ class RedisTransport(AsyncioTransport[tuple[_Kind, str, bytes]]):
             self._acks.append((stream, group, entry_id))
             self._wake_sender()
 
-    # -- the worker thread ---------------------------------------------------------------
+    # -- on the transport's loop (worker thread or the app's) ---------------------------
 
     async def _main(self) -> None:
+        try:
+            await self._sessions()
+        except asyncio.CancelledError:
+            # Loop mode: the app's loop ends without a stop(). _session's
+            # `finally` has closed the connections.
+            self._stopping.set()
+            self._report("disconnected", None)
+            raise
+        if self._task is not None:
+            self._warn_unsent()  # (the worker's stop() does it after the join)
+
+    async def _sessions(self) -> None:
         while not self._stopping.is_set():
             error: BaseException | None = None
             try:

@@ -25,6 +25,7 @@ nobody knows fails with ``LookupError`` (priority -1). The Node marks the
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import logging
@@ -42,6 +43,7 @@ from ..core.manager import TimeoutError
 from ..core.timers import Timer as Timer
 from ..core.values import Value
 from ..net.events import connect as connect
+from ._asyncio_transport import AsyncioTransport
 from ._calls import answer_packet, resolve, when_done
 from ._envelope import (
     CallEnvelope,
@@ -584,8 +586,13 @@ class Node(BaseComponent):
             self._start_transport()
 
     @handler("stopped", channel="*")
-    def _on_stopped(self, manager: Any) -> None:
-        self._stop_transport()
+    def _on_stopped(self, manager: Any) -> Any:
+        closing = self._stop_transport()
+        if closing is not None:
+            # Loop mode: the transport closes on the app's loop; an asyncio
+            # task of this handler keeps run_async() from returning before.
+            return _until_closed(closing)
+        return None
 
     @handler("prepare_unregister", channel="*")
     def _on_prepare_unregister(self, event: Any, component: Any) -> None:
@@ -593,14 +600,23 @@ class Node(BaseComponent):
             self._stop_transport()
 
     def _start_transport(self) -> None:
-        if self.transport is not None and not self._transport_started:
+        transport = self.transport
+        if transport is not None and not self._transport_started:
             self._transport_started = True
-            self.transport.start()
+            loop = _app_loop(self.root) if isinstance(transport, AsyncioTransport) else None
+            if loop is not None:
+                transport.start(loop=loop)  # a task on the app's loop: no thread
+            else:
+                transport.start()
 
-    def _stop_transport(self) -> None:
+    def _stop_transport(self) -> asyncio.Task[None] | None:
+        """Stop the transport; in loop mode, the task that is still closing it."""
         if self.transport is not None and self._transport_started:
             self._transport_started = False
             self.transport.stop()
+            if isinstance(self.transport, AsyncioTransport):
+                return self.transport.closing
+        return None
 
 
 class _PeerLink(BaseComponent):
@@ -715,6 +731,33 @@ class _PeerLink(BaseComponent):
             len(self.outbox),
         )
         Timer(delay, connect(self.hostname, self.port), self.channel).register(self)
+
+
+def _app_loop(root: Any) -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop, if ``root``'s tree runs on it (``run_async``), else ``None``.
+
+    ``run()`` may be called from inside a coroutine (blocking its loop): a
+    running loop alone says nothing, it must be the one that drives the tree.
+    """
+    driver = getattr(root, "_aio", None)  # (set by run_async() while it runs)
+    if driver is None:
+        return None
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return loop if loop is driver.loop else None
+
+
+async def _until_closed(closing: asyncio.Task[None]) -> None:
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        # run_async() cancels handler tasks as it ends and gives them a few
+        # seconds: let the (bounded) close finish, so no task outlives it.
+        if not closing.done():
+            await asyncio.wait({closing})
+        raise
 
 
 def _sender(client: Client, event: Event) -> Callable[[], Any]:

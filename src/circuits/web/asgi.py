@@ -4,7 +4,7 @@
 that runs ASGI applications (``http``, ``websocket`` and ``lifespan``
 scopes) on an asyncio loop; ``Application() + Root()`` is a circuits.web
 component tree that uvicorn or hypercorn can serve. The work lives in
-``circuits.web._asgi`` (``gateway``, ``application``, ``common``).
+``circuits.web._asgi`` (``gateway``, ``application``, ``wsserve``, ``common``).
 """
 
 from __future__ import annotations

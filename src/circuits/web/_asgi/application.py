@@ -11,9 +11,15 @@ request; the response goes out as ``http.response.start`` and
 ``http.response.body`` messages, a streamed body one chunk per message.
 Calls run concurrently; each waits for its own response.
 
-Limits: ``websocket`` scopes are refused (``websocket.close`` before accept,
-which servers answer with 403); a response that does not come within
-``response_timeout`` seconds is a 500.
+A ``websocket`` call is served for the `WebSocketsDispatcher` of the tree
+whose path it names, with the events the application sees under `Server`
+(``connect``, ``read``, ``disconnect``; it answers with ``write`` and
+``close`` on the dispatcher's ``wschannel``); a path no dispatcher serves
+is refused (``websocket.close`` before accept: the server answers 403).
+How, and how back-pressure works: `circuits.web._asgi.wsserve`.
+
+Limits: a response that does not come within ``response_timeout`` seconds
+is a 500.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from ..headers import Headers
 from ..http import HTTP, _close_body, _standard_reason
 from ..wrappers import Host, Request, Response
 from .common import HOP_BY_HOP, ClientDisconnected, Message, Receive, Scope, Send, settle
+from .wsserve import Connection, WebSocketPeer, serve_websocket
 
 __all__ = ["Application"]
 
@@ -52,16 +59,24 @@ class Application(Unlistening, BaseComponent):
     Attributes:
         response_timeout: seconds to wait for the tree's response; then 500.
         stop_timeout: seconds lifespan shutdown waits for the tree to stop.
+        ws_max_unsent_bytes: bytes written to one websocket and not yet taken
+            by the server; past them the client is too slow and is closed
+            with 1008.
     """
 
     channel = "web"
     response_timeout: float = 30.0
     stop_timeout: float = 10.0
+    # The ``websockets`` library queues up to 16 messages of up to 1 MiB
+    # (``max_queue``, ``max_size``) for a reader: we allow as much for a writer.
+    ws_max_unsent_bytes: int = 16 * 2**20
 
     def init(self, *args: Any, **kwargs: Any) -> None:
         self._responses: dict[int, asyncio.Future[Response]] = {}
         self._runner: asyncio.Task[None] | None = None
         self._up: asyncio.Future[None] | None = None
+        self._ws_connections: dict[WebSocketPeer, Connection] = {}
+        self._ws_channels: set[Any] = set()  # the wschannels we handle write/close on
         HTTP(self, channel=self.channel).register(self)
         Dispatcher(channel=self.channel).register(self)
 
@@ -74,10 +89,11 @@ class Application(Unlistening, BaseComponent):
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1000})
+            await serve_websocket(self, scope, receive, send)
         else:
-            raise ValueError(f"unsupported ASGI scope type {kind!r}; expected http or lifespan")
+            raise ValueError(
+                f"unsupported ASGI scope type {kind!r}; expected http, websocket or lifespan"
+            )
 
     # -- the circuits loop -------------------------------------------------------------
 
@@ -123,6 +139,29 @@ class Application(Unlistening, BaseComponent):
                 await self._stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    # -- websockets (the work is in wsserve) ---------------------------------------------
+
+    def _ws_hook(self, wschannel: Any) -> None:
+        """Handle ``write`` and ``close`` on ``wschannel`` (once per channel)."""
+        if wschannel in self._ws_channels:
+            return
+        self._ws_channels.add(wschannel)
+
+        @handler("write", channel=wschannel)
+        def _on_ws_write(self: Application, sock: Any, data: Any, *args: Any) -> None:
+            conn = self._ws_connections.get(sock) if isinstance(sock, WebSocketPeer) else None
+            if conn is not None:
+                conn.write(data, self.ws_max_unsent_bytes)
+
+        @handler("close", channel=wschannel)
+        def _on_ws_close(self: Application, sock: Any = None, *args: Any) -> None:
+            conn = self._ws_connections.get(sock) if isinstance(sock, WebSocketPeer) else None
+            if conn is not None:
+                conn.close()
+
+        self.addHandler(_on_ws_write)
+        self.addHandler(_on_ws_close)
 
     # -- one http call -------------------------------------------------------------------
 

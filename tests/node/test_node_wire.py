@@ -7,11 +7,12 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
+import circuits.node.utils as node_utils
 from circuits import Component, Event, Manager, handler
 from circuits.core.values import Value
 from circuits.node._wire import PacketReader
 from circuits.node.protocol import DELIMITER, Protocol
-from circuits.node.utils import dump_event, dump_value, load_event, load_value
+from circuits.node.utils import META_EXCLUDE, dump_event, dump_value, load_event, load_value
 
 HELLO_PACKET = (
     '{"id": 0, "name": "hello", "args": [1], "kwargs": {"y": 3}, "success": false,'
@@ -90,6 +91,28 @@ def test_meta_carries_user_attributes_only():
     e.node_call_id = 5  # bookkeeping: never sent
     meta = json.loads(dump_event(e, 1))["meta"]
     assert meta == {"_p": [1], "test_meta": 1}
+
+
+def test_meta_follows_each_event_and_changes_of_meta_exclude():
+    # The names are cached per event shape: the cache must never show stale names.
+    plain, tagged = hello(), hello()
+    tagged.test_meta = 1
+    assert json.loads(dump_event(plain, 1))["meta"] == {}
+    assert json.loads(dump_event(tagged, 1))["meta"] == {"test_meta": 1}
+    tagged.later = "x"  # a new shape of the same class
+    assert json.loads(dump_event(tagged, 1))["meta"] == {"later": "x", "test_meta": 1}
+    META_EXCLUDE.add("later")  # a program may exclude names of its own (3.2.5)
+    try:
+        assert json.loads(dump_event(tagged, 1))["meta"] == {"test_meta": 1}
+    finally:
+        META_EXCLUDE.discard("later")
+    assert json.loads(dump_event(tagged, 1))["meta"] == {"later": "x", "test_meta": 1}
+    node_utils.META_EXCLUDE |= {"test_meta"}  # in place: the same set
+    try:
+        assert json.loads(dump_event(tagged, 1))["meta"] == {"later": "x"}
+    finally:
+        node_utils.META_EXCLUDE -= {"test_meta"}
+    assert node_utils.META_EXCLUDE is META_EXCLUDE
 
 
 def test_a_handled_event_has_empty_meta():

@@ -13,12 +13,17 @@ Nothing here unpickles: a packet is JSON or it is refused.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable, Set as AbstractSet
+from typing import TYPE_CHECKING, Any
 
 from ..core.events import Event as Event
 from ..core.values import Value
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 __all__ = ["META_EXCLUDE", "Event", "dump_event", "dump_value", "load_event", "load_value"]
+
 
 # The attributes of an event that are machinery, not user data: everything a
 # fresh Event has (flags, per-dispatch state, methods, dunders), what the
@@ -28,28 +33,104 @@ __all__ = ["META_EXCLUDE", "Event", "dump_event", "dump_value", "load_event", "l
 # ``remote_finish``/``errors`` set on a sent event when its result arrives).
 # ``node_error`` is *not* here: results of failed calls carry it in ``meta``.
 # A set, as in 3.2.5: a program may add names of its own.
-META_EXCLUDE: set[str] = set(dir(Event())) | {
-    "node_call_id",
-    "node_sock",
-    "node_without_result",
-    "success_channels",
-    "complete_channels",
-    "remote",
-    "remote_finish",
-    "errors",
-    "node_protocol",
-    "node_sender",
-}
+class _ExcludedNames(set[str]):
+    """`META_EXCLUDE`: a set that makes `_meta` forget its cached names when it changes."""
+
+    def _changed(self) -> None:
+        _meta_names.clear()
+
+    def add(self, name: str) -> None:
+        super().add(name)
+        self._changed()
+
+    def discard(self, name: object) -> None:
+        super().discard(name)
+        self._changed()
+
+    def remove(self, name: str) -> None:
+        super().remove(name)
+        self._changed()
+
+    def pop(self) -> str:
+        name = super().pop()
+        self._changed()
+        return name
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def update(self, *others: Iterable[str]) -> None:
+        super().update(*others)
+        self._changed()
+
+    def difference_update(self, *others: Iterable[Any]) -> None:
+        super().difference_update(*others)
+        self._changed()
+
+    def intersection_update(self, *others: Iterable[Any]) -> None:
+        super().intersection_update(*others)
+        self._changed()
+
+    def symmetric_difference_update(self, other: Iterable[str]) -> None:
+        super().symmetric_difference_update(other)
+        self._changed()
+
+    def __ior__(self, other: AbstractSet[str]) -> Self:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __iand__(self, other: AbstractSet[object]) -> Self:
+        self.intersection_update(other)
+        return self
+
+    def __isub__(self, other: AbstractSet[object]) -> Self:
+        self.difference_update(other)
+        return self
+
+    def __ixor__(self, other: AbstractSet[str]) -> Self:  # type: ignore[override,misc]
+        self.symmetric_difference_update(other)
+        return self
+
+
+META_EXCLUDE: set[str] = _ExcludedNames(
+    set(dir(Event()))
+    | {
+        "node_call_id",
+        "node_sock",
+        "node_without_result",
+        "success_channels",
+        "complete_channels",
+        "remote",
+        "remote_finish",
+        "errors",
+        "node_protocol",
+        "node_sender",
+    }
+)
+
+# The meta names of an event, by (class, its instance attributes, skip
+# dunders): ``dir()`` of every event sent cost more than the rest of its
+# packet. Class attributes are therefore read once per class. A program
+# that gives its events ever new attribute sets stops being cached here.
+_meta_names: dict[tuple[type, tuple[str, ...], bool], tuple[str, ...]] = {}
+MAX_CACHED_SHAPES = 1024
 
 
 def _meta(event: Any, skip_dunders: bool) -> dict[str, Any]:
     if event is None:
         return {}
-    return {
-        k: getattr(event, k)
-        for k in dir(event)
-        if k not in META_EXCLUDE and not (skip_dunders and k.startswith("__"))
-    }
+    key = (type(event), tuple(event.__dict__), skip_dunders)
+    names = _meta_names.get(key)
+    if names is None:
+        names = tuple(
+            k
+            for k in dir(event)
+            if k not in META_EXCLUDE and not (skip_dunders and k.startswith("__"))
+        )
+        if len(_meta_names) < MAX_CACHED_SHAPES:
+            _meta_names[key] = names
+    return {k: getattr(event, k) for k in names}
 
 
 def dump_event(e: Event, id: int) -> str:

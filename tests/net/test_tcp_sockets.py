@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from net_support import ipv6_loopback_or_skip
 
 from circuits import BaseComponent, Component, Event, handler
 from circuits.core.pollers import Poller
@@ -20,7 +21,6 @@ from circuits.net.sockets import (
     TCPClient,
     TCPServer,
 )
-from conftest import ipv6_loopback_or_skip
 
 
 class EchoServer(Component):
@@ -386,8 +386,9 @@ def test_ipv6_echo(app):
 def test_works_under_run_async():
     import asyncio
 
+    from net_support import Recorder
+
     from circuits import Manager
-    from conftest import Recorder
 
     async def main():
         m = Manager()

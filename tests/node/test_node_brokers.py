@@ -14,9 +14,8 @@ import logging
 from collections import Counter
 
 import pytest
-from tests.node.brokers import BROKERS, RedisServer, broker_server, wait_until
+from tests.node.brokers import RedisServer, wait_until
 from tests.node.node_support import (
-    Loops,
     boom,
     fire_all_and_wait,
     fire_and_wait,
@@ -33,19 +32,6 @@ from circuits import TimeoutError
 from circuits.node import RemoteError, broadcast, remote, to_group
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=BROKERS)
-def server(request, tmp_path):
-    with broker_server(request.param, tmp_path) as srv:
-        yield srv
-
-
-@pytest.fixture
-def loops():
-    running = Loops()
-    yield running
-    running.stop_all()
 
 
 def test_broadcast_fans_out_to_three_nodes(server, loops):

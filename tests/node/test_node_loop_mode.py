@@ -15,12 +15,11 @@ import gc
 import threading
 
 import pytest
-from tests.node.brokers import BROKERS, broker_server, wait_until
+from tests.node.brokers import wait_until
 from tests.node.node_support import (
     FAST_BACKOFF,
     AsyncApp,
     AsyncCaller,
-    Loops,
     Recorder,
     fire_and_wait,
     flush_after,
@@ -35,19 +34,6 @@ from circuits.node import Node, RemoteError, broadcast, remote
 from circuits.node.node import _app_loop
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=BROKERS)
-def server(request, tmp_path):
-    with broker_server(request.param, tmp_path) as srv:
-        yield srv
-
-
-@pytest.fixture
-def loops():
-    running = Loops()
-    yield running
-    running.stop_all()
 
 
 class AsyncioApp:

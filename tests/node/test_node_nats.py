@@ -14,7 +14,6 @@ from collections import Counter
 import pytest
 from tests.node.brokers import nats_server, node_process, wait_until
 from tests.node.node_support import (
-    Loops,
     boom,
     fire_all_and_wait,
     fire_and_wait,
@@ -35,13 +34,6 @@ pytestmark = pytest.mark.slow
 def server():
     with nats_server() as srv:
         yield srv
-
-
-@pytest.fixture
-def loops():
-    running = Loops()
-    yield running
-    running.stop_all()
 
 
 def test_remote_calls_and_group_across_processes(server, loops):

@@ -14,7 +14,6 @@ from collections import Counter
 import pytest
 from tests.node.brokers import node_process, redis_server, wait_until
 from tests.node.node_support import (
-    Loops,
     boom,
     fire_all_and_wait,
     fire_and_wait,
@@ -40,13 +39,6 @@ CLAIM_IDLE_S = 1.0
 def server(tmp_path):
     with redis_server(tmp_path) as srv:
         yield srv
-
-
-@pytest.fixture
-def loops():
-    running = Loops()
-    yield running
-    running.stop_all()
 
 
 def test_transport_options_reach_the_transport():

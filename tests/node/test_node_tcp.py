@@ -10,7 +10,7 @@ import textwrap
 import time
 
 import pytest
-from node_support import Loops, fire_and_wait
+from node_support import fire_and_wait
 
 from circuits import Component, Event, TimeoutError
 from circuits.net.events import close
@@ -53,13 +53,6 @@ class App(Component):
 
     def note(self, text):
         self.notes.append(text)
-
-
-@pytest.fixture
-def loops():
-    running = Loops()
-    yield running
-    running.stop_all()
 
 
 def start_server(loops, **kwargs):

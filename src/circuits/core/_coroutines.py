@@ -468,10 +468,7 @@ class Scheduler:
                 w.done = True
                 task(value, None)
 
-        if target._waiters is None:
-            target._waiters = [resume]
-        else:
-            target._waiters.append(resume)
+        target._when_done(resume)  # not done yet (checked above): queued
         return None
 
     def _install_name_waiter(self, w: _Wait, task: Any, name: str, identity: Event | None) -> None:

@@ -153,7 +153,7 @@ class Bridge(BaseComponent):
         event.waitingHandlers = 0
         value = self.fire(event, *event.channels)
         self._remote[value] = eid
-        _on_done(value, self._reply)
+        value._when_done(self._reply)
 
     def _process_reply(self, eid: int, remote: Value) -> None:
         value = self._values.pop(eid, None)
@@ -185,8 +185,12 @@ class Bridge(BaseComponent):
             return
         pending = [v for v in _nested(value) if not v._done]
         if pending:
+
+            def retry(_done: Value) -> None:
+                self._reply(value)
+
             for v in pending:
-                _on_done(v, lambda _v, value=value: self._reply(value))
+                v._when_done(retry)
             return
         eid = self._remote.pop(value)
         reply = _plain_copy(value)
@@ -224,16 +228,6 @@ def _detached(event: Event) -> Event:
     clone = copy.copy(event)
     vars(clone).pop("value", None)
     return clone
-
-
-def _on_done(value: Value, callback: Any) -> None:
-    """Call ``callback(value)`` once ``value``'s event is done (at once if it is)."""
-    if value._done:
-        callback(value)
-    elif value._waiters is None:
-        value._waiters = [callback]
-    else:
-        value._waiters.append(callback)
 
 
 def _nested(value: Value) -> list[Value]:

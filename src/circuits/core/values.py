@@ -53,6 +53,15 @@ class Value:
     def parent(self, parent: Value) -> None:
         self._parent = None if parent is self else parent
 
+    def _when_done(self, callback: Callable[[Value], None]) -> None:
+        """Call ``callback(self)`` once the event is done: at once if it is."""
+        if self._done:
+            callback(self)
+        elif self._waiters is None:
+            self._waiters = [callback]
+        else:
+            self._waiters.append(callback)
+
     def _detach(self) -> None:
         """Drop the links to the event and the enclosing Value (both cycles).
 

@@ -11,24 +11,13 @@ remote result (``yield self.wait(value, timeout=...)``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from ..core.values import Value
 from ._envelope import error_info
 from .utils import _plain as plain, event_meta, result_packet
 
-__all__ = ["answer_packet", "failure_of", "resolve", "when_done"]
-
-
-def when_done(value: Value, callback: Callable[[Value], None]) -> None:
-    """Call ``callback(value)`` once the event of ``value`` is done."""
-    if value._done:
-        callback(value)
-    elif value._waiters is None:
-        value._waiters = [callback]
-    else:
-        value._waiters.append(callback)
+__all__ = ["answer_packet", "failure_of", "resolve"]
 
 
 def resolve(manager: Any, value: Value) -> None:

@@ -44,7 +44,7 @@ from ..core.timers import Timer as Timer
 from ..core.values import Value
 from ..net.events import connect as connect
 from ._asyncio_transport import AsyncioTransport
-from ._calls import answer_packet, resolve, when_done
+from ._calls import answer_packet, resolve
 from ._envelope import (
     CallEnvelope,
     RemoteError,
@@ -510,7 +510,7 @@ class Node(BaseComponent):
         event.node_call_id = envelope.id  # type: ignore[attr-defined]
         event.node_sender = envelope.sender  # type: ignore[attr-defined]
         value = self.fire(event, *event.channels)
-        when_done(value, lambda v: self._reply(envelope, delivery, event, v))
+        value._when_done(lambda v: self._reply(envelope, delivery, event, v))
 
     def _reply(
         self, envelope: CallEnvelope, delivery: Delivery, event: Event, value: Value | None

@@ -28,7 +28,7 @@ from ..core.events import Event
 from ..core.handlers import handler as handler
 from ..core.values import Value as Value
 from ..net.events import write as write
-from ._calls import answer_packet, when_done
+from ._calls import answer_packet
 from ._wire import DELIMITER as DELIMITER, EventPacket, PacketReader, write_packet
 from .utils import (
     dump_event as dump_event,
@@ -153,7 +153,7 @@ class Protocol(Component):
     def _run_call(self, protocol: Protocol, call: Event) -> None:
         # On channel "*" every protocol hears every _node_call: only ours.
         if protocol is self:
-            when_done(self.fire(call, *call.channels), self._call_done)
+            self.fire(call, *call.channels)._when_done(self._call_done)
 
     def _call_done(self, value: Value) -> None:
         event = value.event

@@ -178,13 +178,7 @@ class AsyncioTransport(Transport, Generic[_Item]):
         # (under _lock)
         if self._idle and self._loop is not None:
             self._idle = False
-            if threading.get_ident() == self._loop_ident:
-                self._wakeup.set()  # loop mode, or the worker itself: no hand-off
-                return
-            try:
-                self._loop.call_soon_threadsafe(self._wakeup.set)
-            except RuntimeError:  # loop closed: stop() raced us
-                pass
+            self._call_on_loop(self._wakeup.set)  # at once from the loop's thread
 
     def _set_connected(self, up: bool) -> None:
         with self._lock:

@@ -180,10 +180,7 @@ class NatsTransport(AsyncioTransport[tuple[str, bytes]]):
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        try:
-            loop.call_soon_threadsafe(self._stop_requested.set)
-        except RuntimeError:  # the loop has already finished
-            pass
+        self._call_on_loop(self._stop_requested.set)
         if thread is not threading.current_thread():
             # _main spends at most STOP_TIMEOUT_S ending a connection attempt
             # and STOP_TIMEOUT_S closing

@@ -228,10 +228,7 @@ class RedisTransport(AsyncioTransport[tuple[_Kind, str, bytes]]):
             return
         if thread is None or loop is None:
             return
-        try:
-            loop.call_soon_threadsafe(self._stopping.set)
-        except RuntimeError:  # the loop already finished
-            pass
+        self._call_on_loop(self._stopping.set)
         thread.join(JOIN_TIMEOUT_S)
         if thread.is_alive():
             log.warning("redis transport %r: worker thread did not stop in time", self.name)

@@ -37,6 +37,7 @@ from circuits.net.events import (
     ready,
     write as write,
 )
+from circuits.web._mount import Unlistening
 
 __all__ = ["MemoryClient", "MemoryConnection", "MemoryServer", "MemorySocket"]
 
@@ -86,7 +87,7 @@ class MemorySocket:
             self.server._forget(self)
 
 
-class MemoryServer(BaseComponent):
+class MemoryServer(Unlistening, BaseComponent):
     """A server transport without a socket; peers connect with `open` or `MemoryClient`.
 
     ``MemoryServer(channel="server")``: see ``init``.
@@ -108,16 +109,6 @@ class MemoryServer(BaseComponent):
     def host(self) -> str:
         """``"memory"``."""
         return MEMORY_HOST
-
-    @property
-    def port(self) -> int:
-        """``0``."""
-        return 0
-
-    @property
-    def secure(self) -> bool:
-        """``False``."""
-        return False
 
     @property
     def peer_count(self) -> int:

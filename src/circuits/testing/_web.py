@@ -38,6 +38,7 @@ from circuits._sansio.websocket import (
 )
 from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
+from circuits.web._mount import Unlistening
 from circuits.web.dispatchers import Dispatcher
 from circuits.web.headers import Headers
 from circuits.web.http import HTTP
@@ -63,7 +64,7 @@ TIMEOUT_S = 5.0
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class MemoryWebServer(BaseComponent):
+class MemoryWebServer(Unlistening, BaseComponent):
     """A circuits.web server over a `MemoryServer`: ``HTTP`` and the ``Dispatcher``, no socket.
 
     Args:
@@ -94,16 +95,6 @@ class MemoryWebServer(BaseComponent):
     def host(self) -> str:
         """The host name given."""
         return self._host
-
-    @property
-    def port(self) -> int:
-        """``0``: there is no port."""
-        return 0
-
-    @property
-    def secure(self) -> bool:
-        """``False``."""
-        return False
 
     @handler("connect")
     def _on_connect(self, *args: Any, **kwargs: Any) -> None:

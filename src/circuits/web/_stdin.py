@@ -24,6 +24,7 @@ from circuits.core.components import BaseComponent
 from circuits.core.handlers import handler
 from circuits.io import events as io_events
 
+from ._mount import Unlistening
 from .http import HTTP
 
 __all__ = ["StdinServer"]
@@ -31,7 +32,7 @@ __all__ = ["StdinServer"]
 log = logging.getLogger(__name__)
 
 
-class StdinServer(BaseComponent):
+class StdinServer(Unlistening, BaseComponent):
     """Serve HTTP over stdin and stdout.
 
     Args:
@@ -74,16 +75,6 @@ class StdinServer(BaseComponent):
         """The name of stdin (``'<stdin>'``)."""
         filename = self.server.filename  # the file object until stdin is opened
         return getattr(filename, "name", filename)
-
-    @property
-    def port(self) -> int:
-        """Always ``0``."""
-        return 0
-
-    @property
-    def secure(self) -> bool:
-        """Always ``False``."""
-        return False
 
     @handler("read", channel="stdin")
     def _on_stdin_read(self, data: bytes) -> None:

@@ -30,6 +30,21 @@ tspecials = re.compile(r'[ \(\)<>@,;:\\"/\[\]\?=]')
 # ";q=" in an Accept-style element, spaces allowed around "q" (RFC 9110 §12.4.2 weight).
 q_separator = re.compile(r"; *q *=")
 
+# RFC 9110 §7.6.1: connection-level fields belong to the server that frames
+# the message, not to an application behind it (it would double the framing);
+# the WSGI and ASGI gateways drop or refuse them.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 # Normalised header names: a handful of names recur on every request.

@@ -62,7 +62,7 @@ from ._mount import Unlistening, mount_for
 from .dispatchers import Dispatcher as Dispatcher
 from .errors import httperror as httperror
 from .events import request as request
-from .headers import Headers as Headers
+from .headers import HOP_BY_HOP, Headers as Headers
 from .http import HTTP as HTTP, _close_body, _standard_reason
 from .wrappers import Host, HTTPStatus, Request, Response
 
@@ -94,20 +94,8 @@ _PATH_ENCODING = "utf-8"
 # event per 64 KiB keeps the loop fair without an event per 8 KiB.
 FILE_BLOCK_BYTES = 65536
 # PEP 3333: "hop-by-hop" headers belong to the server; an application using
-# them is a fatal error (RFC 9110 §7.6.1 lists them).
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
+# them is a fatal error (PEP 3333 takes RFC 2616's list, with "Trailers").
+_HOP_BY_HOP = HOP_BY_HOP | {"trailers"}
 # Headers the Response sets by default that an application's own value replaces.
 _REPLACEABLE = frozenset({"date", "server", "x-powered-by", "content-type"})
 _STATUS_RE = re.compile(r"([0-9]{3})(?: (.*))?\Z", re.DOTALL)

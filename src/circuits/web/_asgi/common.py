@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ..headers import Headers
+from ..headers import HOP_BY_HOP as HOP_BY_HOP, Headers
 
 __all__ = [
     "ASGI_INFO",
@@ -30,21 +30,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # ASGI 3.0 (single callable); spec 2.4: send() on a closed connection raises
 # an OSError subclass instead of being ignored.
 ASGI_INFO = {"version": "3.0", "spec_version": "2.4"}
-
-# RFC 9110 §7.6.1: connection-level headers belong to the server that frames
-# the message, not to the application (it would double the framing).
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 
 
 class ClientDisconnected(OSError):

@@ -51,6 +51,7 @@ from ...core.components import BaseComponent
 from ...core.events import Event
 from ...core.handlers import handler
 from .._mount import mount_for
+from ..websockets.dispatcher import take_handover
 from ..wrappers import Request, Response
 from .calls import WAIT, HTTPCall, asgi_action
 from .common import ASGIApp
@@ -187,16 +188,8 @@ class Gateway(BaseComponent):
 
     @handler("read", priority=11)  # before the codec (10) and HTTP (0)
     def _on_raw_read(self, event: Any, sock: Any, *args: Any) -> None:
-        held = self._held.get(sock)
-        if held is None:
+        if not take_handover(self._held, event, sock):
             return
-        if not getattr(event, "handover", False):
-            event.stop()  # frames sent before the 101 went out wait for the handover
-            held.append(args[-1])
-            return
-        del self._held[sock]
-        if held:
-            event.args[-1] = args[-1] + b"".join(held)
         call = self._calls.get(sock)
         if isinstance(call, WSCall):
             call.c_switched()

@@ -188,14 +188,8 @@ class WebSocketsDispatcher(BaseComponent):
 
     @handler("read", priority=11)  # before the codec (10) and HTTP (0)
     def _on_raw_read(self, event: Any, sock: Any, *args: Any) -> None:
-        held = self._held.get(sock)
-        if held is None:
+        if not take_handover(self._held, event, sock):
             return
-        if not getattr(event, "handover", False):
-            event.stop()  # sent before the 101 was: kept for after the handover
-            held.append(args[-1])
-            return
-        del self._held[sock]
         req = self._requests[sock] = self._upgrading.pop(sock)
         try:
             peer = sock.getpeername()
@@ -204,8 +198,6 @@ class WebSocketsDispatcher(BaseComponent):
         ev = connect(sock, *peer) if isinstance(peer, tuple) else connect(sock)
         ev.request = req  # type: ignore[attr-defined]
         self.fire(ev, self._wschannel)
-        if held:
-            event.args[-1] = args[-1] + b"".join(held)
         # the read goes on to the codec
 
     @handler("disconnect")
@@ -218,6 +210,28 @@ class WebSocketsDispatcher(BaseComponent):
             ev = disconnect(sock)
             ev.request = req  # type: ignore[attr-defined]
             self.fire(ev, self._wschannel)
+
+
+def take_handover(held_reads: dict[Any, list[bytes]], event: Any, sock: Any) -> bool:
+    """Whether this ``read`` on ``sock`` is the handover of a connection upgraded here.
+
+    Between the upgrade request and the 101 going out, ``held_reads[sock]``
+    keeps what the client sent (it is not HTTP any more): such a read is
+    stopped and kept. The handover read (``event.handover``, fired by `HTTP`
+    with what came after the request) gets the kept bytes appended and goes
+    on. A socket not in ``held_reads`` is not ours: ``False``.
+    """
+    held = held_reads.get(sock)
+    if held is None:
+        return False
+    if not getattr(event, "handover", False):
+        event.stop()
+        held.append(event.args[-1])
+        return False
+    del held_reads[sock]
+    if held:
+        event.args[-1] = event.args[-1] + b"".join(held)
+    return True
 
 
 def _valid_key(key: str) -> bool:

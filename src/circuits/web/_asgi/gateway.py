@@ -188,8 +188,8 @@ class Gateway(BaseComponent):
 
     @handler("read", priority=11)  # before the codec (10) and HTTP (0)
     def _on_raw_read(self, event: Any, sock: Any, *args: Any) -> None:
-        if not take_handover(self._held, event, sock):
-            return
+        if sock not in self._held or not take_handover(self._held, event, sock):
+            return  # (every read of the server passes here: one lookup for the rest)
         call = self._calls.get(sock)
         if isinstance(call, WSCall):
             call.c_switched()

@@ -24,6 +24,14 @@ from circuits import BaseComponent, handler
 from circuits.web.errors import redirect
 from circuits.web.servers import BaseServer
 
+# path -> (header name, value) the handler tries to set; the server must refuse it.
+HEADER_INJECTIONS = {
+    "/inject-crlf": ("X-Evil", "a\r\nSet-Cookie: injected=1"),
+    "/inject-lf": ("X-Evil", "a\nSet-Cookie: injected=1"),
+    "/inject-cr": ("X-Evil", "a\rSet-Cookie: injected=1"),
+    "/inject-name": ("X-Evil\r\nSet-Cookie", "injected=1"),
+}
+
 
 class Recorder(BaseComponent):
     """Answers on the web channel and records what it was asked."""
@@ -40,17 +48,9 @@ class Recorder(BaseComponent):
         with self.lock:
             self.seen.append((req.method, req.path, body))
         path = req.path
-        if path == "/inject-crlf":
-            res.headers["X-Evil"] = "a\r\nSet-Cookie: injected=1"
-            return "should not be sent"
-        if path == "/inject-lf":
-            res.headers["X-Evil"] = "a\nSet-Cookie: injected=1"
-            return "should not be sent"
-        if path == "/inject-cr":
-            res.headers["X-Evil"] = "a\rSet-Cookie: injected=1"
-            return "should not be sent"
-        if path == "/inject-name":
-            res.headers["X-Evil\r\nSet-Cookie"] = "injected=1"
+        if path in HEADER_INJECTIONS:
+            name, value = HEADER_INJECTIONS[path]
+            res.headers[name] = value
             return "should not be sent"
         if path == "/boom":
             raise ValueError("secret detail <script>alert(1)</script>")
@@ -117,6 +117,35 @@ class Sec:
     def settle(self) -> None:
         """Give the server a moment to dispatch anything it (wrongly) queued."""
         time.sleep(0.05)
+
+    def assert_closed_without_dispatch(self, data: bytes, name: str = "") -> None:
+        """Send ``data``: closed, at most one response (a 4xx), nothing dispatched."""
+        out, closed = self.exchange(data)
+        assert closed, name
+        assert self.responses(out) <= 1, (name, out)
+        if out:
+            assert 400 <= self.status_of(out) < 500, (name, out[:200])
+        self.settle()
+        assert self.seen == [], (name, self.seen)
+
+    def assert_one_request_or_refused(
+        self, data: bytes, request: tuple[str, str, bytes], refusals: tuple[int, ...]
+    ) -> None:
+        """Send ``data``: one response, then closed.
+
+        Either a 200 with ``request`` the only one dispatched, or a status in
+        ``refusals`` with nothing dispatched.
+        """
+        out, closed = self.exchange(data)
+        assert closed
+        assert self.responses(out) == 1
+        status = self.status_of(out)
+        self.settle()
+        if status == 200:
+            assert self.seen == [request]
+        else:
+            assert status in refusals
+            assert self.seen == []
 
 
 @contextmanager

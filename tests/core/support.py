@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from circuits import BaseComponent, Manager, handler
@@ -32,3 +33,40 @@ class Recorder(BaseComponent):
 
     def names(self) -> list[str]:
         return [e.name for e in self.events]
+
+
+class WaitingRecorder(BaseComponent):
+    """Records every event (before its handlers); ``wait_for`` blocks until one matches.
+
+    For a tree run in a thread: the node and bridge tests.
+    """
+
+    def init(self):
+        self.events = []
+        self._cond = threading.Condition()
+
+    @handler(channel="*", priority=999.9)
+    def _record(self, event, *args, **kwargs):
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def find(self, name, channel=None):
+        with self._cond:
+            return [
+                e
+                for e in self.events
+                if e.name == name and (channel is None or channel in e.channels)
+            ]
+
+    def wait_until(self, predicate, timeout=5.0, what="condition"):
+        with self._cond:
+            ok = self._cond.wait_for(predicate, timeout)
+        names = [e.name for e in self.events][-30:]
+        assert ok, f"timed out waiting for {what}; last events: {names}"
+
+    def wait_for(self, name, channel=None, count=1, timeout=5.0):
+        self.wait_until(
+            lambda: len(self.find(name, channel)) >= count, timeout, f"{name!r} on {channel!r}"
+        )
+        return self.find(name, channel)[count - 1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import threading
 import traceback
 
 import pytest
@@ -18,6 +17,8 @@ from circuits import BaseComponent, Bridge, Component, Event, Manager, handler, 
 from circuits.core.bridge import DELIMITER
 from circuits.net.events import close
 from circuits.net.sockets import Pipe
+
+from .support import WaitingRecorder as Recorder
 
 
 class hello(Event):
@@ -66,31 +67,6 @@ class Remote(Component):
 
     def unpicklable(self):
         return lambda: None
-
-
-class Recorder(BaseComponent):
-    """Records every event; ``wait_for`` blocks until one matches."""
-
-    def init(self):
-        self.events = []
-        self._cond = threading.Condition()
-
-    @handler(channel="*", priority=999.9)
-    def _record(self, event, *args, **kwargs):
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def find(self, name, channel=None):
-        return [
-            e for e in self.events if e.name == name and (channel is None or channel in e.channels)
-        ]
-
-    def wait_for(self, name, channel=None, count=1, timeout=5):
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.find(name, channel)) >= count, timeout)
-        assert ok, f"no {name!r} on {channel!r}; got {[repr(e) for e in self.events][-20:]}"
-        return self.find(name, channel)[count - 1]
 
 
 def call_ipc(m, rec, event, *channels, timeout=5):

@@ -5,43 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from net_support import Recorder
 
 from circuits import BaseComponent, Event, Manager, handler
 from circuits.core.pollers import BasePoller, Poller, Select
 from circuits.net.events import close, write
 from circuits.net.sockets import BUFSIZE, Pipe, UNIXClient
-
-
-class Recorder(BaseComponent):
-    """Records every event; ``wait_for`` blocks until one matches."""
-
-    def init(self):
-        self.events = []
-        self._cond = threading.Condition()
-
-    @handler(channel="*", priority=999.9)
-    def _record(self, event, *args, **kwargs):
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def find(self, name, channel):
-        return [e for e in self.events if e.name == name and channel in e.channels]
-
-    def wait_for(self, name, channel, count=1, timeout=5):
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.find(name, channel)) >= count, timeout)
-        assert ok, f"no {name!r} on {channel!r}; got {[repr(e) for e in self.events]}"
-        return self.find(name, channel)[count - 1]
-
-    def data(self, channel):
-        return b"".join(e.args[0] for e in self.find("read", channel))
-
-    def wait_for_data(self, channel, size, timeout=5):
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.data(channel)) >= size, timeout)
-        assert ok, f"{len(self.data(channel))} of {size} bytes arrived on {channel!r}"
-        return self.data(channel)
 
 
 @pytest.fixture

@@ -10,46 +10,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import NamedTuple
 
+import pytest
+from tests.core.support import WaitingRecorder as Recorder
 from tests.node.brokers import wait_until
 
 import circuits
-from circuits import BaseComponent, Component, Event, Manager, handler
-from circuits.node import Node, remote
+from circuits import Component, Event, Manager, handler
+from circuits.node import BufferFull, Node, RemoteError, broadcast, remote
 from circuits.node._transport import Backoff, Delivery, Target, Transport
-
-
-class Recorder(BaseComponent):
-    """Records every event of the tree; ``wait_for`` blocks until one matches."""
-
-    def init(self):
-        self.events = []
-        self._cond = threading.Condition()
-
-    @handler(channel="*", priority=999.9)
-    def _record(self, event, *args, **kwargs):
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def find(self, name, channel=None):
-        with self._cond:
-            return [
-                e
-                for e in self.events
-                if e.name == name and (channel is None or channel in e.channels)
-            ]
-
-    def wait_until(self, predicate, timeout=5.0, what="condition"):
-        with self._cond:
-            ok = self._cond.wait_for(predicate, timeout)
-        names = [e.name for e in self.events][-30:]
-        assert ok, f"timed out waiting for {what}; last events: {names}"
-
-    def wait_for(self, name, channel=None, count=1, timeout=5.0):
-        self.wait_until(
-            lambda: len(self.find(name, channel)) >= count, timeout, f"{name!r} on {channel!r}"
-        )
-        return self.find(name, channel)[count - 1]
 
 
 class Loops:
@@ -352,3 +320,40 @@ def run_async_caller(url, target):
             await asyncio.wait_for(running, 5)
 
     return asyncio.run(main())
+
+
+def remote_error_of(value) -> RemoteError:
+    """The `RemoteError` that ``value.outcome()`` raises (the test fails if it does not)."""
+    with pytest.raises(RemoteError) as info:
+        value.outcome()
+    return info.value
+
+
+# How many notes `stop_broker` has a member broadcast while the broker is down.
+NOTES_WHILE_DOWN = 3
+
+
+def stop_broker(server, sender, receiver):
+    """Stop the broker; once both members saw it go, ``sender`` broadcasts notes."""
+    server.stop()
+    sender.rec.wait_for("disconnected_from", channel="node")
+    receiver.rec.wait_for("disconnected_from", channel="node")
+    for k in range(NOTES_WHILE_DOWN):
+        sender.manager.fire(broadcast(note(f"while down {k}"), channel="app"))
+
+
+def assert_buffer_full(sender, limit):
+    """One more broadcast from ``sender`` is refused: its buffer holds ``limit`` already."""
+    full = fire_and_wait(sender.manager, sender.rec, broadcast(note("one too many"), channel="app"))
+    with pytest.raises(BufferFull, match=f"buffer_limit={limit}"):
+        full.outcome()
+
+
+def restart_broker(server, sender, receiver):
+    """Start the broker again: ``sender`` reconnects; ``receiver`` gets the notes kept."""
+    server.start()
+    sender.rec.wait_for("connected_to", channel="node", count=2, timeout=10)
+    receiver.app.wait_until(
+        lambda: len(receiver.app.notes) == NOTES_WHILE_DOWN, "the broadcasts kept while down"
+    )
+    assert receiver.app.notes == [f"while down {k}" for k in range(NOTES_WHILE_DOWN)]

@@ -23,6 +23,7 @@ from tests.node.node_support import (
     job,
     note,
     own_broadcasts,
+    remote_error_of,
     run_async_caller,
     start_async_member,
     start_member,
@@ -69,9 +70,7 @@ def test_remote_call_value_error_and_timeout(server, loops):
     assert fire_and_wait(a.manager, a.rec, remote(hello(1), "b", channel="app")).value == "b: Hi 1"
 
     failed = fire_and_wait(a.manager, a.rec, remote(boom(), "b", channel="app"))
-    with pytest.raises(RemoteError) as info:
-        failed.outcome()
-    error = info.value
+    error = remote_error_of(failed)
     assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
     assert "Traceback" in error.traceback
 

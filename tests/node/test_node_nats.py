@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 from tests.node.brokers import nats_server, node_process, wait_until
 from tests.node.node_support import (
+    assert_buffer_full,
     boom,
     fire_all_and_wait,
     fire_and_wait,
@@ -21,11 +22,14 @@ from tests.node.node_support import (
     hello,
     job,
     note,
+    remote_error_of,
+    restart_broker,
     start_member,
+    stop_broker,
 )
 
 from circuits import TimeoutError
-from circuits.node import BufferFull, RemoteError, broadcast, remote, to_group
+from circuits.node import broadcast, remote, to_group
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +49,8 @@ def test_remote_calls_and_group_across_processes(server, loops):
         value = fire_and_wait(a.manager, a.rec, remote(hello("there"), "p1", channel="app"))
         assert value.value == "p1: Hi there"
         failed = fire_and_wait(a.manager, a.rec, remote(boom(), "p2", channel="app"))
-        with pytest.raises(RemoteError) as info:
-            failed.outcome()
-        assert (info.value.type_name, info.value.message, info.value.node) == (
-            "ValueError",
-            "no way",
-            "p2",
-        )
+        error = remote_error_of(failed)
+        assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "p2")
         stuck = fire_and_wait(a.manager, a.rec, remote(job(99), "p1", channel="app", timeout=0.3))
         with pytest.raises(TimeoutError, match="'p1'"):
             stuck.outcome()
@@ -79,25 +78,16 @@ def test_reconnect_after_the_broker_restarts(server, loops):
     # Nothing is stored by NATS for a node that is not subscribed.
     flush_after(a, b)
 
-    server.stop()
-    a.rec.wait_for("disconnected_from", channel="node")
-    b.rec.wait_for("disconnected_from", channel="node")
-    for k in range(3):
-        a.manager.fire(broadcast(note(f"while down {k}"), channel="app"))
+    stop_broker(server, a, b)
     call = remote(hello("while down"), "b", channel="app", timeout=10)
     call.success = call.failure = True
     waiting = a.manager.fire(call)
     # The call is sent from a coroutine step after its batch: wait for it, so
     # that the next broadcast is the one the buffer refuses.
     wait_until(lambda: a.node._calls, "the call to be sent")
-    full = fire_and_wait(a.manager, a.rec, broadcast(note("one too many"), channel="app"))
-    with pytest.raises(BufferFull, match="buffer_limit=4"):
-        full.outcome()
+    assert_buffer_full(a, 4)
 
-    server.start()
-    a.rec.wait_for("connected_to", channel="node", count=2, timeout=10)
-    b.app.wait_until(lambda: len(b.app.notes) == 3, "the broadcasts kept while down")
-    assert b.app.notes == [f"while down {k}" for k in range(3)]
+    restart_broker(server, a, b)
     a.rec.wait_until(lambda: waiting._done, what="the call made while down")
     assert waiting.value == "b: Hi while down"
     after = fire_and_wait(a.manager, a.rec, remote(hello("after"), "b", channel="app"))

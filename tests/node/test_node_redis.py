@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 from tests.node.brokers import node_process, redis_server, wait_until
 from tests.node.node_support import (
+    assert_buffer_full,
     boom,
     fire_all_and_wait,
     fire_and_wait,
@@ -21,11 +22,14 @@ from tests.node.node_support import (
     hello,
     job,
     note,
+    remote_error_of,
+    restart_broker,
     start_member,
+    stop_broker,
 )
 
 from circuits import TimeoutError
-from circuits.node import BufferFull, Node, RemoteError, broadcast, remote, to_group
+from circuits.node import Node, broadcast, remote, to_group
 from circuits.node._redis import RedisTransport
 
 pytestmark = pytest.mark.slow
@@ -98,9 +102,8 @@ def test_remote_call_and_broadcast_to_a_node_process(server, loops):
         value = fire_and_wait(a.manager, a.rec, remote(hello("there"), "proc", channel="app"))
         assert value.value == "proc: Hi there"
         failed = fire_and_wait(a.manager, a.rec, remote(boom(), "proc", channel="app"))
-        with pytest.raises(RemoteError) as info:
-            failed.outcome()
-        assert (info.value.type_name, info.value.message) == ("ValueError", "no way")
+        error = remote_error_of(failed)
+        assert (error.type_name, error.message) == ("ValueError", "no way")
         stuck = fire_and_wait(a.manager, a.rec, remote(job(7), "proc", channel="app", timeout=0.3))
         with pytest.raises(TimeoutError, match="'proc'"):
             stuck.outcome()
@@ -115,11 +118,7 @@ def test_reconnect_after_the_broker_restarts(server, loops):
     # Pub/sub keeps nothing for a node that is not subscribed.
     flush_after(a, b)
 
-    server.stop()  # no RDB/AOF: it comes back empty, without streams or groups
-    a.rec.wait_for("disconnected_from", channel="node")
-    b.rec.wait_for("disconnected_from", channel="node")
-    for k in range(3):
-        a.manager.fire(broadcast(note(f"while down {k}"), channel="app"))
+    stop_broker(server, a, b)  # no RDB/AOF: it comes back empty, without streams or groups
     calls = [
         remote(hello("while down"), "b", channel="app", timeout=10),
         to_group(job(42), "g", channel="app", timeout=10),
@@ -130,14 +129,9 @@ def test_reconnect_after_the_broker_restarts(server, loops):
     # Calls are sent from a coroutine step after their batch: wait for them,
     # so that the next broadcast is the one the buffer refuses.
     wait_until(lambda: len(a.node._calls) == 2, "the calls to be sent")
-    full = fire_and_wait(a.manager, a.rec, broadcast(note("one too many"), channel="app"))
-    with pytest.raises(BufferFull, match="buffer_limit=5"):
-        full.outcome()
+    assert_buffer_full(a, 5)
 
-    server.start()
-    a.rec.wait_for("connected_to", channel="node", count=2, timeout=10)
-    b.app.wait_until(lambda: len(b.app.notes) == 3, "the broadcasts kept while down")
-    assert b.app.notes == [f"while down {k}" for k in range(3)]
+    restart_broker(server, a, b)
     a.rec.wait_until(lambda: all(c.value._done for c in calls), what="the calls made while down")
     assert [c.value.value for c in calls] == ["b: Hi while down", 42]
     after = fire_and_wait(a.manager, a.rec, remote(hello("after"), "b", channel="app"))

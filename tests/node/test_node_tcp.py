@@ -10,7 +10,7 @@ import textwrap
 import time
 
 import pytest
-from node_support import fire_and_wait
+from node_support import boom, fire_and_wait, hello, note, remote_error_of
 
 from circuits import Component, Event, TimeoutError
 from circuits.net.events import close
@@ -20,19 +20,7 @@ from circuits.node.utils import dump_event
 pytestmark = pytest.mark.slow
 
 
-class hello(Event):
-    pass
-
-
-class boom(Event):
-    pass
-
-
 class slow(Event):
-    pass
-
-
-class note(Event):
     pass
 
 
@@ -89,9 +77,7 @@ def test_remote_exception_is_a_remote_error(loops):
     _, m, rec, _ = start_client(loops, server.server.port)
     value = fire_and_wait(m, rec, remote(boom(), "server", channel="app"))
     assert value.errors
-    with pytest.raises(RemoteError) as info:
-        value.outcome()
-    err = info.value
+    err = remote_error_of(value)
     assert (err.type_name, err.message, err.node) == ("ValueError", "no way", "server")
     assert "Traceback" in err.traceback
     assert "no way" in err.traceback

@@ -7,27 +7,15 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from node_support import BUS, Loops, fire_and_wait
+from node_support import BUS, Loops, boom, fire_and_wait, hello, note, remote_error_of
 
-from circuits import Component, Event, TimeoutError
-from circuits.node import Node, RemoteError, TransportError, broadcast, remote, to_group
+from circuits import Component, TimeoutError
+from circuits.node import Node, TransportError, broadcast, remote, to_group
 from circuits.node._envelope import decode, encode_call, encode_result
 from circuits.node._registry import TRANSPORTS, register_transport, transport_class
 from circuits.node._tcp import TcpTransport
 from circuits.node._transport import Delivery, Target
 from circuits.node.utils import dump_event
-
-
-class hello(Event):
-    pass
-
-
-class boom(Event):
-    pass
-
-
-class note(Event):
-    pass
 
 
 class App(Component):
@@ -122,14 +110,9 @@ def test_remote_by_name_value_and_error(loops):
     _, _, m, rec = start_node(loops, "a")
     assert fire_and_wait(m, rec, remote(hello(1), "b", channel="app")).value == "Hi 1"
     failed = fire_and_wait(m, rec, remote(boom(), "b", channel="app"))
-    with pytest.raises(RemoteError) as info:
-        failed.outcome()
-    assert (info.value.type_name, info.value.message, info.value.node) == (
-        "ValueError",
-        "no way",
-        "b",
-    )
-    assert "Traceback" in info.value.traceback
+    error = remote_error_of(failed)
+    assert (error.type_name, error.message, error.node) == ("ValueError", "no way", "b")
+    assert "Traceback" in error.traceback
 
 
 def test_remote_timeout_to_a_missing_node(loops):

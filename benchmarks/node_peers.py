@@ -41,7 +41,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from time import monotonic
 from typing import Any
 
@@ -71,6 +71,31 @@ def read_commands(on_command: Callable[[dict[str, Any]], None], on_eof: Callable
         on_eof()
 
     threading.Thread(target=run, name="commands", daemon=True).start()
+
+
+def command_queue() -> asyncio.Queue[dict[str, Any] | None]:
+    """`read_commands` into a queue of the running asyncio loop; ``None`` at EOF."""
+    loop = asyncio.get_running_loop()
+    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    read_commands(
+        lambda cmd: loop.call_soon_threadsafe(commands.put_nowait, cmd),
+        lambda: loop.call_soon_threadsafe(commands.put_nowait, None),
+    )
+    return commands
+
+
+async def timed_calls(seconds: float, call: Callable[[], Awaitable[None]]) -> None:
+    """Await ``call()`` back to back for ``seconds``; report how many and how long."""
+    calls = 0
+    t0 = monotonic()
+    deadline = t0 + seconds
+    while True:
+        await call()
+        calls += 1
+        now = monotonic()
+        if now >= deadline:
+            break
+    say(calls=calls, elapsed=now - t0)
 
 
 # -- circuits ------------------------------------------------------------------------------
@@ -290,12 +315,7 @@ async def nats_peer(role: str, url: str, payload_bytes: int) -> None:
     import nats
 
     nc = await nats.connect(url)
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    read_commands(
-        lambda cmd: loop.call_soon_threadsafe(commands.put_nowait, cmd),
-        lambda: loop.call_soon_threadsafe(commands.put_nowait, None),
-    )
+    commands = command_queue()
 
     if role == "nats-recv":
         count = 0
@@ -334,17 +354,12 @@ async def nats_peer(role: str, url: str, payload_bytes: int) -> None:
             await nc.flush()
             say(t0=t0, t1=monotonic())
         elif cmd["cmd"] == "calls":
-            calls = 0
-            t0 = monotonic()
-            deadline = t0 + cmd["seconds"]
-            while True:
+
+            async def call() -> None:
                 reply = await nc.request("req", payload, timeout=CALL_TIMEOUT_S)
                 assert reply.data == payload
-                calls += 1
-                now = monotonic()
-                if now >= deadline:
-                    break
-            say(calls=calls, elapsed=now - t0)
+
+            await timed_calls(cmd["seconds"], call)
     await nc.close()
 
 
@@ -352,12 +367,7 @@ async def nats_peer(role: str, url: str, payload_bytes: int) -> None:
 
 
 async def tcp_peer(role: str, port: int | None, payload_bytes: int) -> None:
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    read_commands(
-        lambda cmd: loop.call_soon_threadsafe(commands.put_nowait, cmd),
-        lambda: loop.call_soon_threadsafe(commands.put_nowait, None),
-    )
+    commands = command_queue()
 
     if role == "tcp-recv":
 
@@ -395,17 +405,12 @@ async def tcp_peer(role: str, port: int | None, payload_bytes: int) -> None:
             await writer.drain()
             say(t0=t0, t1=monotonic())
         elif cmd["cmd"] == "calls":
-            calls = 0
-            t0 = monotonic()
-            deadline = t0 + cmd["seconds"]
-            while True:
+
+            async def call() -> None:
                 writer.write(request)
                 assert await reader.readline() == request
-                calls += 1
-                now = monotonic()
-                if now >= deadline:
-                    break
-            say(calls=calls, elapsed=now - t0)
+
+            await timed_calls(cmd["seconds"], call)
     writer.close()
 
 

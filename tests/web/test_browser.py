@@ -8,10 +8,8 @@ app runs as README line 1 runs it, on an ephemeral port.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from web_harness import kill_group
 
 pytestmark = pytest.mark.slow
 
@@ -68,11 +67,7 @@ def app_url() -> Iterator[str]:
         assert line.startswith("Serving on http://127.0.0.1:"), line
         yield line.split()[2].rstrip("/")
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=WAIT_S)
+        kill_group(proc, WAIT_S)
         reader.join(WAIT_S)
         proc.stdout.close()
 

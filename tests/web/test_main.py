@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
+from web_harness import kill_group
 
 from circuits.core.pollers import EPoll, Poll, Select
 from circuits.web import main as web_main
@@ -209,11 +210,7 @@ def command(*args: str, cwd: Path, exe: tuple[str, ...] | None = None) -> Iterat
         running = Running(proc, url.rstrip("/"), seen)
         yield running
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # it and its children had exited
-        proc.wait(timeout=HTTP_TIMEOUT_S)
+        kill_group(proc, HTTP_TIMEOUT_S)
         assert proc.stdout is not None
         assert proc.stderr is not None
         rest = proc.stdout.read()

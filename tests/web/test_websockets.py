@@ -23,6 +23,7 @@ from tests.web.ws_harness import (
     handshake_request,
     raw_server,
     settle,
+    welcomed,
     ws_site,
 )
 
@@ -218,14 +219,10 @@ def test_bytes_sent_with_the_handshake_reach_the_codec_after_connect():
 
 def test_http_is_not_parsed_after_the_switch():
     with ws_site() as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             # Not a frame (RSV bits of "G"): the codec fails it, HTTP says nothing.
             client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert client.expect_close() == 1002
-        finally:
-            client.close()
 
 
 # -- strictness ------------------------------------------------------------------------
@@ -248,22 +245,16 @@ def test_http_is_not_parsed_after_the_switch():
 )
 def test_protocol_violations_close_with_a_code(data, code):
     with ws_site(max_message_bytes=1000) as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             client.send(data)
             assert client.expect_close() == code
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
         assert site.echo.reads == []
 
 
 def test_limit_is_inclusive_and_fragments_and_pings_work():
     with ws_site(max_message_bytes=1000) as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             client.send(frame(2, bytes(1000)))
             assert client.recv_message() == (2, bytes(1000))
             client.send(frame(9, b"abc"))
@@ -274,25 +265,19 @@ def test_limit_is_inclusive_and_fragments_and_pings_work():
             client.send(frame(0xA, b"unsolicited"))  # ignored
             client.send(close_frame(1001, "bye"))
             assert client.expect_close() == 1001  # the code is echoed
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
         assert len(site.echo.disconnects) == 1
 
 
 def test_server_side_close_handshake():
     with ws_site() as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             sock = site.echo.connects[0][0]
             site.manager.fire(close(sock), "wsserver")
             opcode, payload = client.recv_message()
             assert (opcode, payload) == (8, b"\x03\xe8")  # 1000
             client.send(close_frame(1000))
             client.expect_eof()
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
 
 
@@ -330,9 +315,7 @@ def assert_nothing_more_after_the_timeout(clock, manager, watcher):
 
 def test_a_server_close_the_client_leaves_unanswered_ends_tcp_after_the_timeout(clock):
     with ws_site() as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             sock = site.echo.connects[0][0]
             site.manager.fire(close(sock), "wsserver")
             assert client.recv_message() == (8, b"\x03\xe8")  # and then silence
@@ -345,23 +328,17 @@ def test_a_server_close_the_client_leaves_unanswered_ends_tcp_after_the_timeout(
             assert site.echo.disconnects == []
             clock.advance(0.02)  # past it (float sums are inexact)
             client.expect_eof()
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
         assert len(site.echo.disconnects) == 1
 
 
 def test_a_server_close_answered_in_time_leaves_no_timer(clock):
     with ws_site() as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             site.manager.fire(close(site.echo.connects[0][0]), "wsserver")
             assert client.recv_message() == (8, b"\x03\xe8")
             client.send(close_frame(1000))
             client.expect_eof()  # the server closes TCP at once (§7.1.1)
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
         assert_nothing_more_after_the_timeout(clock, site.manager, site.watcher)
         assert len(site.echo.disconnects) == 1
@@ -369,13 +346,9 @@ def test_a_server_close_answered_in_time_leaves_no_timer(clock):
 
 def test_a_client_close_is_answered_and_tcp_closed_without_a_timer(clock):
     with ws_site() as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             client.send(close_frame(1001))
             assert client.expect_close() == 1001  # with the clock standing still
-        finally:
-            client.close()
         assert site.echo.wait(lambda: site.echo.disconnects)
         site.settle()
         assert close_timers(site.watcher) == ([], [])
@@ -384,16 +357,12 @@ def test_a_client_close_is_answered_and_tcp_closed_without_a_timer(clock):
 @pytest.mark.slow
 def test_a_server_close_times_out_in_real_time():
     with ws_site(close_timeout=0.2) as site:
-        client = RawClient(site.port)
-        try:
-            client.recv_message()  # welcome
+        with welcomed(site.port) as client:
             site.manager.fire(close(site.echo.connects[0][0]), "wsserver")
             assert client.recv_message() == (8, b"\x03\xe8")
             start = time.monotonic()
             client.expect_eof()
             waited = time.monotonic() - start
-        finally:
-            client.close()
         assert 0.15 <= waited < TIMEOUT_S
         assert site.echo.wait(lambda: site.echo.disconnects)
 

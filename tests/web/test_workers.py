@@ -24,6 +24,7 @@ from typing import IO
 
 import pytest
 import requests
+from web_harness import kill_group
 
 pytestmark = [
     pytest.mark.slow,
@@ -143,11 +144,7 @@ def launch(argv: list[str], cwd: Path) -> Iterator[Running]:
             running.host, running.port = host, int(port)
         yield running
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # it and its workers had exited
-        proc.wait(timeout=STOP_TIMEOUT_S)
+        kill_group(proc, STOP_TIMEOUT_S)
         for reader in readers:
             reader.join(STOP_TIMEOUT_S)
         assert proc.stdout is not None

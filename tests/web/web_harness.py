@@ -14,7 +14,10 @@ socket use the plugin's ``web_client`` fixture instead.
 from __future__ import annotations
 
 import http.client
+import os
+import signal
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -116,3 +119,12 @@ def serving(*components: Any) -> Iterator[Site]:
     server = Server(("127.0.0.1", 0), display_banner=False)
     with started(server, *components):
         yield Site(server)
+
+
+def kill_group(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGKILL the process group ``proc`` leads (started with ``start_new_session``); reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it and its children had exited
+    proc.wait(timeout=timeout)

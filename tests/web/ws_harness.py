@@ -371,6 +371,17 @@ class RawServer:
 
 
 @contextmanager
+def welcomed(port: int) -> Iterator[RawClient]:
+    """A `RawClient` on ``port`` that has read the site's welcome; closed on leaving."""
+    client = RawClient(port)
+    try:
+        client.recv_message()  # welcome
+        yield client
+    finally:
+        client.close()
+
+
+@contextmanager
 def raw_server(answer_close: bool, close_tcp: bool = False) -> Iterator[RawServer]:
     server = RawServer(answer_close, close_tcp)
     try:

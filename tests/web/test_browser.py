@@ -94,6 +94,9 @@ def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
 def page(browser, app_url):
     """The home page in a new session (no cookies)."""
     browser.get(app_url + "/")
+    # The page's WebSocket handshake answers with the session cookie too: let
+    # it finish, or it may set the cookie again after it was deleted.
+    WebDriverWait(browser, WAIT_S).until(lambda d: text_of(d, "ws-status") == "open")
     browser.delete_all_cookies()
     browser.get(app_url + "/")
     return browser
